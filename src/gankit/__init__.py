@@ -1,0 +1,6 @@
+"""gankit: Generative Adversarial Nets (Goodfellow et al., 2014) in PyTorch, reproduced and extended."""
+
+from gankit.errors import CheckpointError, ConfigError, DataError, GankitError
+
+__version__ = "0.1.0"
+__all__ = ["GankitError", "ConfigError", "DataError", "CheckpointError", "__version__"]

@@ -1,0 +1,92 @@
+"""Checkpoints: tensors in safetensors, everything else as JSON in the same file's header.
+
+One file per checkpoint, written atomically (temporary file, fsync, rename), so a crash leaves
+either the previous checkpoints or the new one, never a torn file. Loading never unpickles.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load, save
+
+from gankit.errors import CheckpointError
+from gankit.fileio import atomic_write_bytes
+
+FORMAT = "gankit-checkpoint-1"
+_NAME = re.compile(r"^step-(\d{9})\.safetensors$")
+
+
+def checkpoint_name(step: int) -> str:
+    return f"step-{step:09d}.safetensors"
+
+
+def write(path: str | Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any], fmt: str = FORMAT) -> Path:
+    """Atomically write tensors plus a JSON-serialisable meta dict to path."""
+    path = Path(path)
+    header = {"gankit": json.dumps({"format": fmt, **meta})}
+    cpu = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
+    atomic_write_bytes(path, save(cpu, metadata=header))
+    return path
+
+
+def read(path: str | Path, formats: tuple[str, ...] = (FORMAT,)) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Read a file written by write() in one of formats; raise CheckpointError for anything else."""
+    path = Path(path)
+    try:
+        blob = path.read_bytes()
+    except OSError as exc:
+        raise CheckpointError(f"cannot read checkpoint {path}: {exc.strerror}.") from None
+    try:
+        tensors = load(blob)
+        header_len = int.from_bytes(blob[:8], "little")
+        header = json.loads(blob[8 : 8 + header_len])
+        meta = json.loads(header.get("__metadata__", {}).get("gankit", "null"))
+    except (SafetensorError, ValueError, UnicodeDecodeError, json.JSONDecodeError):
+        raise CheckpointError(
+            f"{path} is not a readable safetensors checkpoint (truncated or corrupt); "
+            "use an earlier checkpoint or delete this one."
+        ) from None
+    if not isinstance(meta, dict) or meta.get("format") not in formats:
+        raise CheckpointError(
+            f"{path} is a safetensors file but not a gankit file of the kind needed here ({', '.join(formats)})."
+        )
+    return tensors, meta
+
+
+def list_checkpoints(run_dir: str | Path) -> list[Path]:
+    """Checkpoints in run_dir/checkpoints, oldest first."""
+    folder = Path(run_dir) / "checkpoints"
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if _NAME.match(p.name))
+
+
+def latest(run_dir: str | Path) -> Path:
+    found = list_checkpoints(run_dir)
+    if not found:
+        raise CheckpointError(
+            f"{run_dir} has no checkpoints; train first (gankit train --out {run_dir})."
+        )
+    return found[-1]
+
+
+def prune(run_dir: str | Path, keep: int) -> None:
+    """Delete all but the newest keep checkpoints."""
+    for old in list_checkpoints(run_dir)[:-keep]:
+        old.unlink(missing_ok=True)
+
+
+def split_prefix(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    """The tensors whose names start with 'prefix.', with the prefix removed."""
+    head = prefix + "."
+    return {k[len(head):]: v for k, v in tensors.items() if k.startswith(head)}
+
+
+def with_prefix(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    return {f"{prefix}.{k}": v for k, v in tensors.items()}

@@ -1,0 +1,197 @@
+"""Run configuration: one flat dataclass, named presets, YAML in and out, validation.
+
+Every field can be set from a preset, a YAML file or a command-line flag (``--field-name``);
+later sources override earlier ones. The resolved configuration is written to the run directory
+so that a run can be reproduced from its ``config.yaml`` alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gankit.errors import ConfigError
+from gankit.fileio import atomic_write_bytes
+
+DATASETS = ("mnist", "fashion-mnist", "idx")
+MODELS = ("paper-mnist",)
+NOISES = ("uniform", "gaussian")
+UPDATE_ORDERS = ("simultaneous", "sequential")
+G_OBJECTIVES = ("non-saturating", "minimax")
+PRECISIONS = ("fp32", "bf16")
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run; defaults are the paper's MNIST values."""
+
+    # data
+    dataset: str = "mnist"
+    data_dir: str | None = None
+    # model
+    model: str = "paper-mnist"
+    z_dim: int = 100
+    noise: str = "uniform"
+    # Algorithm 1
+    batch_size: int = 100
+    d_steps: int = 1
+    update_order: str = "simultaneous"
+    g_objective: str = "non-saturating"
+    d_loss_scale: float = 0.5
+    # optimisation (pylearn2 SGD with classical momentum, one rule for D and G)
+    lr: float = 0.1
+    lr_decay: float = 1.000004
+    lr_min: float = 1e-6
+    momentum_start: float = 0.5
+    momentum_end: float = 0.7
+    momentum_saturate: int = 250
+    # length
+    epochs: int = 5
+    max_steps: int | None = None
+    # bookkeeping
+    seed: int = 0
+    device: str = "auto"
+    precision: str = "fp32"
+    checkpoint_every: int = 1
+    keep_checkpoints: int = 3
+    sample_every: int = 1
+    grid_size: int = 64
+
+    def validate(self) -> "TrainConfig":
+        """Raise ConfigError naming the first invalid field and the values it accepts."""
+        choices = {
+            "dataset": DATASETS,
+            "model": MODELS,
+            "noise": NOISES,
+            "update_order": UPDATE_ORDERS,
+            "g_objective": G_OBJECTIVES,
+            "precision": PRECISIONS,
+        }
+        for name, allowed in choices.items():
+            value = getattr(self, name)
+            if value not in allowed:
+                raise ConfigError(
+                    f"{name} = {value!r} is not valid; choose one of: {', '.join(allowed)}."
+                )
+        positive_ints = ("z_dim", "batch_size", "d_steps", "epochs", "momentum_saturate",
+                         "checkpoint_every", "keep_checkpoints", "sample_every", "grid_size")
+        for name in positive_ints:
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}.")
+        if self.max_steps is not None and self.max_steps < 1:
+            raise ConfigError(f"max_steps must be a positive integer or null, got {self.max_steps}.")
+        for name in ("lr", "lr_min", "d_loss_scale"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ConfigError(f"{name} must be a positive finite number, got {value}.")
+        if not (math.isfinite(self.lr_decay) and self.lr_decay >= 1.0):
+            raise ConfigError(f"lr_decay must be >= 1 (lr is divided by it), got {self.lr_decay}.")
+        for name in ("momentum_start", "momentum_end"):
+            value = getattr(self, name)
+            if not 0.0 <= value < 1.0:
+                raise ConfigError(f"{name} must lie in [0, 1), got {value}.")
+        if self.update_order == "simultaneous" and self.d_steps != 1:
+            raise ConfigError(
+                "d_steps > 1 needs update_order 'sequential' (a simultaneous update moves D and G "
+                "once per batch); set --update-order sequential or --d-steps 1."
+            )
+        if self.device not in ("auto", "cpu") and not self.device.startswith("cuda"):
+            raise ConfigError(f"device = {self.device!r} is not valid; use auto, cpu or cuda[:N].")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # The official code's MNIST run (goodfeli/adversarial mnist.yaml): simultaneous update,
+    # non-saturating G loss, 0.5 on D's loss. Algorithm 1 as printed in the paper is
+    # `--update-order sequential --g-objective minimax --d-loss-scale 1`.
+    "paper-mnist": {},
+    "paper-fashion-mnist": {"dataset": "fashion-mnist"},
+}
+
+
+def field_types() -> dict[str, Any]:
+    """Map each field to the Python type its values are parsed as."""
+    types: dict[str, Any] = {}
+    for f in fields(TrainConfig):
+        annotation = str(f.type)
+        if annotation.startswith("int"):
+            types[f.name] = int
+        elif annotation.startswith("float"):
+            types[f.name] = float
+        else:
+            types[f.name] = str
+    return types
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """Convert a YAML or flag value to the field's type, rejecting what does not fit."""
+    kind = field_types()[name]
+    if value is None:
+        default = getattr(TrainConfig(), name)
+        if name in ("data_dir", "max_steps") or default is None:
+            return None
+        raise ConfigError(f"{name} cannot be null.")
+    try:
+        if kind is int:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError
+            return int(value)
+        if kind is float:
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value)
+        if not isinstance(value, (str, int, float)):
+            raise ValueError
+        return str(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{name} = {value!r} is not a valid {kind.__name__}."
+        ) from None
+
+
+def apply_overrides(config: TrainConfig, overrides: dict[str, Any], source: str) -> TrainConfig:
+    """Return a copy of config with overrides applied; unknown keys raise ConfigError."""
+    known = {f.name for f in fields(TrainConfig)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) {', '.join(unknown)} in {source}; valid keys: {', '.join(sorted(known))}."
+        )
+    values = config.to_dict()
+    for name, value in overrides.items():
+        values[name] = _coerce(name, value)
+    return TrainConfig(**values)
+
+
+def from_preset(name: str) -> TrainConfig:
+    if name not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r}; available: {', '.join(PRESETS)}.")
+    return apply_overrides(TrainConfig(), PRESETS[name], f"preset {name}")
+
+
+def load_yaml(path: str | Path, base: TrainConfig | None = None) -> TrainConfig:
+    """Read a YAML mapping of field values on top of base (defaults when None)."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist.") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML ({exc.__class__.__name__}).") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of field: value.")
+    return apply_overrides(base or TrainConfig(), data, str(path))
+
+
+def save_yaml(config: TrainConfig, path: str | Path) -> None:
+    atomic_write_bytes(path, yaml.safe_dump(config.to_dict(), sort_keys=False).encode())

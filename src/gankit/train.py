@@ -1,0 +1,386 @@
+"""Algorithm 1: the adversarial training loop, with full-state checkpoints and exact resume.
+
+One iteration draws a minibatch of real images and noise and updates D and G:
+
+* ``simultaneous`` (the official code): one forward of G and D, D's and G's gradients both taken
+  at the current parameters from the same samples and dropout masks, then both updated.
+* ``sequential`` (Algorithm 1 as printed): k updates of D, each on a fresh real batch, then one
+  update of G from fresh noise.
+
+The data live on the training device as one tensor and batches are drawn by permutation; losses
+are accumulated on the device and read once per progress refresh, so steps do not synchronise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from gankit import checkpoint
+from gankit.config import TrainConfig, save_yaml
+from gankit.data import Splits, load_dataset
+from gankit.errors import CheckpointError, ConfigError, GankitError
+from gankit.figures import save_grid
+from gankit.fileio import atomic_write_bytes
+from gankit.nets import build_models, sample_noise
+from gankit.objectives import d_loss, g_loss
+from gankit.optim import MomentumSGD, learning_rate, momentum
+
+# Fields that may change when a run is resumed; anything else would make it a different run.
+RESUMABLE_FIELDS = ("epochs", "max_steps", "checkpoint_every", "keep_checkpoints", "sample_every",
+                    "device", "data_dir")
+STATS = ("d_loss", "g_loss", "d_real", "d_fake")
+
+
+class TrainingDiverged(GankitError):
+    """Losses became NaN or infinite."""
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device {name} was asked for but CUDA is not available; use --device cpu.")
+    return device
+
+
+@dataclass
+class Progress:
+    """Counters that locate the run in its schedule; all saved in checkpoints."""
+
+    step: int = 0  # iterations completed (one G update each); lr decays per iteration
+    epoch: int = 0  # epochs completed
+    batch: int = 0  # real minibatches consumed in the current epoch
+    wall_s: float = 0.0  # training time so far, all sessions
+    epoch_s: float = 0.0  # training time spent in the current epoch
+    stopped_by: str | None = field(default=None, repr=False)
+
+
+class Trainer:
+    """Owns a run directory: builds or restores the full state, trains, checkpoints."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        run_dir: str | Path,
+        splits: Splits | None = None,
+        progress_bar: bool = True,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.config = config.validate()
+        self.run_dir = Path(run_dir)
+        self.progress_bar = progress_bar
+        self.log = log or (lambda msg: print(msg, file=sys.stderr))
+        self.device = resolve_device(config.device)
+        self.splits = splits if splits is not None else load_dataset(config.dataset, config.data_dir)
+        train = self.splits.train
+        if len(train) < config.batch_size * config.d_steps:
+            raise ConfigError(
+                f"the training split has {len(train)} images, fewer than one iteration needs "
+                f"({config.batch_size} x {config.d_steps}); lower --batch-size."
+            )
+        self.image_shape = train.shape
+        self.data = train.float(self.device)
+        pixel_mean = self.data.mean(0).cpu()
+        self.G, self.D = build_models(config.model, config.z_dim, self.data.shape[1], pixel_mean, config.seed)
+        self.G.to(self.device).train()
+        self.D.to(self.device).train()
+        self.opt_g = MomentumSGD(dict(self.G.named_parameters()))
+        self.opt_d = MomentumSGD(dict(self.D.named_parameters()))
+        # Noise and dropout draw from rng; the epoch permutations from data_rng (on the CPU, so the
+        # order of examples does not depend on the device).
+        self.rng = torch.Generator(self.device).manual_seed(config.seed + 1)
+        self.data_rng = torch.Generator().manual_seed(config.seed + 2)
+        self.fixed_z = sample_noise(config.grid_size, config.z_dim, config.noise,
+                                    torch.Generator().manual_seed(config.seed + 3)).to(self.device)
+        self.state = Progress()
+        self.perm: torch.Tensor | None = None
+        self.stats = torch.zeros(len(STATS), device=self.device, dtype=torch.float64)
+        self.stats_n = 0
+        self._stop_signal: str | None = None
+        self.batches_per_epoch = len(train) // config.batch_size
+        self.iterations_per_epoch = self.batches_per_epoch // config.d_steps
+
+    # ----- state -----------------------------------------------------------------------------
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        tensors = {
+            **checkpoint.with_prefix(self.G.state_dict(), "G"),
+            **checkpoint.with_prefix(self.D.state_dict(), "D"),
+            **checkpoint.with_prefix(self.opt_g.state_tensors(), "opt_g"),
+            **checkpoint.with_prefix(self.opt_d.state_tensors(), "opt_d"),
+            "rng.train": self.rng.get_state(),
+            "rng.data": self.data_rng.get_state(),
+            "stats": self.stats,
+        }
+        if self.perm is not None:
+            tensors["perm"] = self.perm
+        return tensors
+
+    def state_meta(self) -> dict[str, Any]:
+        s = self.state
+        return {
+            "config": self.config.to_dict(),
+            "step": s.step, "epoch": s.epoch, "batch": s.batch,
+            "wall_s": s.wall_s, "epoch_s": s.epoch_s, "stats_n": self.stats_n,
+            "image_shape": list(self.image_shape),
+            "torch": torch.__version__,
+        }
+
+    def save_checkpoint(self) -> Path:
+        path = self.run_dir / "checkpoints" / checkpoint.checkpoint_name(self.state.step)
+        checkpoint.write(path, self.state_tensors(), self.state_meta())
+        checkpoint.prune(self.run_dir, self.config.keep_checkpoints)
+        return path
+
+    def load_checkpoint(self, path: str | Path) -> None:
+        tensors, meta = checkpoint.read(path)
+        try:
+            self.G.load_state_dict(checkpoint.split_prefix(tensors, "G"))
+            self.D.load_state_dict(checkpoint.split_prefix(tensors, "D"))
+            self.opt_g.load_state_tensors(checkpoint.split_prefix(tensors, "opt_g"))
+            self.opt_d.load_state_tensors(checkpoint.split_prefix(tensors, "opt_d"))
+            self.rng.set_state(tensors["rng.train"])
+            self.data_rng.set_state(tensors["rng.data"])
+            self.stats.copy_(tensors["stats"])
+            self.perm = tensors["perm"].to(self.device) if "perm" in tensors else None
+            self.state = Progress(meta["step"], meta["epoch"], meta["batch"], meta["wall_s"], meta["epoch_s"])
+            self.stats_n = meta["stats_n"]
+        except (KeyError, RuntimeError, TypeError) as exc:
+            raise CheckpointError(
+                f"{path} does not match this run's models or is missing state ({exc}); "
+                "resume with the config the checkpoint was written with."
+            ) from None
+
+    # ----- one iteration ---------------------------------------------------------------------
+    def _next_real(self) -> torch.Tensor:
+        m = self.config.batch_size
+        if self.perm is None:
+            self.perm = torch.randperm(len(self.data), generator=self.data_rng).to(self.device)
+        idx = self.perm[self.state.batch * m : (self.state.batch + 1) * m]
+        self.state.batch += 1
+        return self.data.index_select(0, idx)
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        if self.config.precision == "bf16":
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def _iteration(self) -> torch.Tensor:
+        """One iteration of Algorithm 1; returns detached (d_loss, g_loss, D(x), D(G(z)))."""
+        c = self.config
+        lr = learning_rate(self.state.step, c.lr, c.lr_decay, c.lr_min)
+        mu = momentum(self.state.epoch + 1, c.momentum_start, c.momentum_end, c.momentum_saturate)
+        d_params, g_params = self.opt_d.params, self.opt_g.params
+        m = c.batch_size
+        if c.update_order == "simultaneous":
+            real = self._next_real()
+            z = sample_noise(m, c.z_dim, c.noise, self.rng, self.device)
+            with self._autocast():
+                fake = self.G(z)
+                real_logits = self.D(real, self.rng)
+                fake_logits = self.D(fake, self.rng)
+                loss_d = d_loss(real_logits, fake_logits, c.d_loss_scale)
+                loss_g = g_loss(fake_logits, c.g_objective)
+            grads_d = torch.autograd.grad(loss_d, d_params, retain_graph=True)
+            grads_g = torch.autograd.grad(loss_g, g_params)
+            self.opt_d.step(grads_d, lr, mu)
+            self.opt_g.step(grads_g, lr, mu)
+        else:
+            for _ in range(c.d_steps):
+                real = self._next_real()
+                z = sample_noise(m, c.z_dim, c.noise, self.rng, self.device)
+                with self._autocast():
+                    with torch.no_grad():
+                        fake = self.G(z)
+                    real_logits = self.D(real, self.rng)
+                    fake_logits = self.D(fake, self.rng)
+                    loss_d = d_loss(real_logits, fake_logits, c.d_loss_scale)
+                self.opt_d.step(torch.autograd.grad(loss_d, d_params), lr, mu)
+            z = sample_noise(m, c.z_dim, c.noise, self.rng, self.device)
+            with self._autocast():
+                g_fake_logits = self.D(self.G(z), self.rng)
+                loss_g = g_loss(g_fake_logits, c.g_objective)
+            self.opt_g.step(torch.autograd.grad(loss_g, g_params), lr, mu)
+        self.state.step += 1
+        return torch.stack([
+            loss_d.detach(), loss_g.detach(),
+            torch.sigmoid(real_logits.detach()).mean(), torch.sigmoid(fake_logits.detach()).mean(),
+        ]).double()
+
+    # ----- the loop --------------------------------------------------------------------------
+    def _request_stop(self, signum: int, _frame: Any) -> None:
+        self._stop_signal = signal.Signals(signum).name
+
+    def _finished(self) -> bool:
+        c = self.config
+        return self.state.epoch >= c.epochs or (c.max_steps is not None and self.state.step >= c.max_steps)
+
+    @torch.no_grad()
+    def write_samples(self, name: str) -> Path:
+        self.G.eval()
+        images = self.G(self.fixed_z).float().view(-1, *self.image_shape)
+        self.G.train()
+        return save_grid(images, self.run_dir / "samples" / f"{name}.png")
+
+    def _append_metrics(self, row: dict[str, Any]) -> None:
+        with open(self.run_dir / "metrics.jsonl", "a") as handle:
+            handle.write(json.dumps(row) + "\n")
+
+    def _trim_metrics(self) -> None:
+        """Drop training rows past the restored checkpoint, so a resumed run does not repeat them."""
+        path = self.run_dir / "metrics.jsonl"
+        if not path.exists():
+            return
+        kept = []
+        for line in path.read_text().splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if row.get("kind") == "train" and row.get("epoch", 0) > self.state.epoch:
+                continue
+            kept.append(line)
+        atomic_write_bytes(path, ("\n".join(kept) + "\n" if kept else "").encode())
+
+    def _end_epoch(self) -> dict[str, Any]:
+        totals = (self.stats / max(self.stats_n, 1)).tolist()
+        if not all(math.isfinite(v) for v in totals):
+            raise TrainingDiverged(
+                f"training diverged in epoch {self.state.epoch + 1} (losses became NaN or infinite); "
+                "nothing from this epoch was saved; lower --lr or resume from the last checkpoint."
+            )
+        c = self.config
+        self.state.epoch += 1
+        row = {
+            "kind": "train", "epoch": self.state.epoch, "step": self.state.step,
+            **dict(zip(STATS, (round(v, 6) for v in totals))),
+            "lr": learning_rate(self.state.step, c.lr, c.lr_decay, c.lr_min),
+            "momentum": momentum(self.state.epoch, c.momentum_start, c.momentum_end, c.momentum_saturate),
+            "images_per_s": round(self.stats_n * c.batch_size * c.d_steps / max(self.state.epoch_s, 1e-9), 1),
+            "epoch_s": round(self.state.epoch_s, 3), "wall_s": round(self.state.wall_s, 3),
+        }
+        self.stats.zero_()
+        self.stats_n = 0
+        self.state.batch = 0
+        self.state.epoch_s = 0.0
+        self.perm = None
+        return row
+
+    def _start_run_dir(self, resume: bool) -> None:
+        if resume:
+            self.load_checkpoint(checkpoint.latest(self.run_dir))
+            self._trim_metrics()
+            save_yaml(self.config, self.run_dir / "config.yaml")
+            self.log(f"resuming {self.run_dir} at epoch {self.state.epoch}, step {self.state.step}")
+            return
+        if checkpoint.list_checkpoints(self.run_dir) or (self.run_dir / "metrics.jsonl").exists():
+            raise ConfigError(
+                f"{self.run_dir} already holds a run; resume it with --resume {self.run_dir} "
+                "or choose another --out."
+            )
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        save_yaml(self.config, self.run_dir / "config.yaml")
+        self.write_samples("epoch-0000")
+
+    def run(self, resume: bool = False, on_iteration: Callable[["Trainer"], None] | None = None) -> Progress:
+        """Train until the configured length or a stop signal; return the final Progress.
+
+        SIGINT and SIGTERM finish the current iteration, write a checkpoint and return.
+        """
+        self._start_run_dir(resume)
+        previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                previous[sig] = signal.signal(sig, self._request_stop)
+        try:
+            self._loop(on_iteration)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        return self.state
+
+    def _loop(self, on_iteration: Callable[["Trainer"], None] | None) -> None:
+        c = self.config
+        while not self._finished():
+            bar = tqdm(
+                total=self.iterations_per_epoch, initial=self.state.batch // c.d_steps,
+                desc=f"epoch {self.state.epoch + 1}/{c.epochs}", unit="it", leave=False,
+                disable=not self.progress_bar, dynamic_ncols=True,
+            )
+            start = time.perf_counter()
+            last_refresh = start
+            while self.state.batch + c.d_steps <= self.batches_per_epoch and not self._finished():
+                self.stats += self._iteration()
+                self.stats_n += 1
+                bar.update(1)
+                if on_iteration is not None:
+                    on_iteration(self)
+                now = time.perf_counter()
+                if self.progress_bar and now - last_refresh > 1.0:
+                    last_refresh = now
+                    mean = (self.stats / self.stats_n).tolist()
+                    seen = self.stats_n * c.batch_size * c.d_steps
+                    bar.set_postfix_str(
+                        f"D {mean[0]:.3f} G {mean[1]:.3f} D(x) {mean[2]:.2f} D(G(z)) {mean[3]:.2f} "
+                        f"{seen / (self.state.epoch_s + now - start):.0f} img/s"
+                    )
+                if self._stop_signal:
+                    break
+            if self.device.type == "cuda":
+                torch.cuda.synchronize(self.device)
+            elapsed = time.perf_counter() - start
+            self.state.epoch_s += elapsed
+            self.state.wall_s += elapsed
+            bar.close()
+            if self._stop_signal:
+                path = self.save_checkpoint()
+                self.state.stopped_by = self._stop_signal
+                self.log(
+                    f"stopped by {self._stop_signal} at epoch {self.state.epoch + 1}, step {self.state.step}; "
+                    f"checkpoint {path}; continue with: gankit train --resume {self.run_dir}"
+                )
+                return
+            if self.state.batch + c.d_steps > self.batches_per_epoch:
+                row = self._end_epoch()
+                self._append_metrics(row)
+                self.log(
+                    f"epoch {row['epoch']}: D loss {row['d_loss']:.4f}  G loss {row['g_loss']:.4f}  "
+                    f"D(x) {row['d_real']:.3f}  D(G(z)) {row['d_fake']:.3f}  lr {row['lr']:.5f}  "
+                    f"momentum {row['momentum']:.3f}  {row['images_per_s']:.0f} img/s  {row['epoch_s']:.1f} s"
+                )
+                if row["epoch"] % c.sample_every == 0 or self._finished():
+                    self.write_samples(f"epoch-{row['epoch']:04d}")
+                if row["epoch"] % c.checkpoint_every == 0 or self._finished():
+                    self.save_checkpoint()
+            elif self._finished():  # max_steps reached mid-epoch
+                self.save_checkpoint()
+
+
+def resume_config(run_dir: str | Path, overrides: dict[str, Any]) -> TrainConfig:
+    """The config stored with a run, with only the fields that may change on resume replaced."""
+    from gankit.config import apply_overrides, load_yaml
+
+    path = Path(run_dir) / "config.yaml"
+    if not path.exists():
+        raise CheckpointError(f"{run_dir} is not a gankit run directory (no config.yaml).")
+    stored = load_yaml(path)
+    changed = sorted(k for k, v in overrides.items() if getattr(stored, k) != v and k not in RESUMABLE_FIELDS)
+    if changed:
+        raise ConfigError(
+            f"cannot change {', '.join(changed)} when resuming {run_dir}; only "
+            f"{', '.join(RESUMABLE_FIELDS)} may change. Start a new run with --out instead."
+        )
+    return apply_overrides(stored, overrides, "command line")

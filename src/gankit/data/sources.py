@@ -72,12 +72,12 @@ class SourceFailed(Exception):
 
 
 def _verify(spec: FileSpec, content: bytes, where: str) -> np.ndarray:
-    if spec.raw_md5 is not None and md5(content) != spec.raw_md5:
-        raise SourceFailed(f"{where} fails its checksum (md5 {md5(content)}, expected {spec.raw_md5})")
     try:
         array = parse_idx(content, where)
     except DataError as exc:
         raise SourceFailed(str(exc).removesuffix("; replace it.")) from None
+    if spec.raw_md5 is not None and md5(content) != spec.raw_md5:
+        raise SourceFailed(f"{where} fails its checksum (md5 {md5(content)}, expected {spec.raw_md5})")
     fits = len(array.shape) == len(spec.shape) and all(
         want in (0, got) for want, got in zip(spec.shape, array.shape)
     )

@@ -1,0 +1,45 @@
+"""Shared fixtures: small IDX datasets in the real MNIST file format, written per session."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gankit.data import write_idx
+
+
+def make_images(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """n 28x28 uint8 images of bright bars at random places, with the bar's row band as label."""
+    rng = np.random.default_rng(seed)
+    images = np.zeros((n, 28, 28), np.uint8)
+    labels = rng.integers(0, 10, n).astype(np.uint8)
+    for i in range(n):
+        top = 2 + 2 * labels[i]
+        left = rng.integers(2, 14)
+        images[i, top : top + 4, left : left + 12] = rng.integers(180, 256)
+    return images, labels
+
+
+def write_fixture(folder, n_train: int = 1200, n_test: int = 200, gz: bool = False, seed: int = 1):
+    folder.mkdir(parents=True, exist_ok=True)
+    ext = ".gz" if gz else ""
+    train, train_labels = make_images(n_train, seed)
+    test, test_labels = make_images(n_test, seed + 100)
+    write_idx(folder / f"train-images-idx3-ubyte{ext}", train)
+    write_idx(folder / f"train-labels-idx1-ubyte{ext}", train_labels)
+    write_idx(folder / f"t10k-images-idx3-ubyte{ext}", test)
+    write_idx(folder / f"t10k-labels-idx1-ubyte{ext}", test_labels)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def fixture_dir(tmp_path_factory):
+    return write_fixture(tmp_path_factory.mktemp("fixture"))
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path, monkeypatch):
+    """Point the data cache at a temporary folder and turn downloads off unless a test turns them on."""
+    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("GANKIT_OFFLINE", "1")
+    monkeypatch.delenv("GANKIT_DATA", raising=False)

@@ -11,7 +11,8 @@ def dropout(x: torch.Tensor, keep: float, generator: torch.Generator | None) -> 
     """Keep each unit with probability keep and scale kept ones by 1/keep (pylearn2 dropout)."""
     if keep >= 1.0:
         return x
-    mask = torch.empty_like(x).bernoulli_(keep, generator=generator).mul_(1.0 / keep)
+    # uniform < keep is a Bernoulli(keep) draw; on the CPU it is about twice as fast as bernoulli_
+    mask = torch.empty_like(x).uniform_(generator=generator).lt_(keep).mul_(1.0 / keep)
     return x * mask
 
 

@@ -21,7 +21,8 @@ def test_shapes(models):
     assert x.shape == (7, 784) and float(x.min()) > 0 and float(x.max()) < 1
     d.eval()
     assert d(x).shape == (7,)
-    assert [tuple(p.shape) for p in g.parameters()] == [(1200, 100), (1200,), (1200, 1200), (1200,), (784, 1200), (784,)]
+    assert [tuple(p.shape) for p in g.parameters()] == [
+        (1200, 100), (1200,), (1200, 1200), (1200,), (784, 1200), (784,)]
     assert [tuple(p.shape) for p in d.parameters()] == [(1200, 784), (1200,), (1200, 240), (1200,), (1, 240), (1,)]
 
 

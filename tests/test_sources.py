@@ -4,7 +4,6 @@ import shutil
 import socket
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -51,7 +50,7 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture
 def server(originals):
     """A local HTTP mirror on 127.0.0.1 serving the gzip files; yields its base URL."""
-    handler = lambda *a, **k: Quiet(*a, directory=str(originals[1]), **k)  # noqa: E731
+    handler = lambda *a, **k: Quiet(*a, directory=str(originals[1]), **k)
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

@@ -49,8 +49,8 @@ def test_interrupted_and_resumed_run_is_bit_identical(splits, tmp_path, order):
     second.run(resume=True)
     assert second.state.step == full.state.step and second.state.epoch == 3
     assert_identical(weights(full), weights(second))
-    rows = lambda d: [json.loads(l) for l in (d / "metrics.jsonl").read_text().splitlines()]  # noqa: E731
-    strip = lambda r: {k: v for k, v in r.items() if k not in ("images_per_s", "epoch_s", "wall_s")}  # noqa: E731
+    rows = lambda d: [json.loads(line) for line in (d / "metrics.jsonl").read_text().splitlines()]
+    strip = lambda r: {k: v for k, v in r.items() if k not in ("images_per_s", "epoch_s", "wall_s")}
     assert [strip(r) for r in rows(tmp_path / "full")] == [strip(r) for r in rows(tmp_path / "cut")]
 
 
@@ -156,5 +156,5 @@ def test_short_real_training_run_moves_samples_towards_data(tmp_path, fixture_di
     if real_mnist:
         assert float(after.std(0).mean()) > 3 * float(before.std(0).mean())
     # ... and their pixel histogram moved towards the data's (more near-black background)
-    dark = lambda x: float((x < 0.1).float().mean())  # noqa: E731
+    dark = lambda x: float((x < 0.1).float().mean())
     assert abs(dark(after) - dark(data)) < 0.7 * abs(dark(before) - dark(data))

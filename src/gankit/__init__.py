@@ -3,4 +3,4 @@
 from gankit.errors import CheckpointError, ConfigError, DataError, GankitError
 
 __version__ = "0.1.0"
-__all__ = ["GankitError", "ConfigError", "DataError", "CheckpointError", "__version__"]
+__all__ = ["CheckpointError", "ConfigError", "DataError", "GankitError", "__version__"]

@@ -62,7 +62,7 @@ class TrainConfig:
     sample_every: int = 1
     grid_size: int = 64
 
-    def validate(self) -> "TrainConfig":
+    def validate(self) -> TrainConfig:
         """Raise ConfigError naming the first invalid field and the values it accepts."""
         choices = {
             "dataset": DATASETS,

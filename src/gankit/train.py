@@ -295,7 +295,7 @@ class Trainer:
         save_yaml(self.config, self.run_dir / "config.yaml")
         self.write_samples("epoch-0000")
 
-    def run(self, resume: bool = False, on_iteration: Callable[["Trainer"], None] | None = None) -> Progress:
+    def run(self, resume: bool = False, on_iteration: Callable[[Trainer], None] | None = None) -> Progress:
         """Train until the configured length or a stop signal; return the final Progress.
 
         SIGINT and SIGTERM finish the current iteration, write a checkpoint and return.
@@ -312,7 +312,7 @@ class Trainer:
                 signal.signal(sig, handler)
         return self.state
 
-    def _loop(self, on_iteration: Callable[["Trainer"], None] | None) -> None:
+    def _loop(self, on_iteration: Callable[[Trainer], None] | None) -> None:
         c = self.config
         while not self._finished():
             bar = tqdm(

@@ -103,7 +103,7 @@ def _from_directory(spec: DatasetSpec, directory: Path) -> dict[str, np.ndarray]
 
 
 def _download(url: str, timeout_s: float) -> bytes:
-    with urllib.request.urlopen(url, timeout=timeout_s) as response:  # noqa: S310 (http(s) only)
+    with urllib.request.urlopen(url, timeout=timeout_s) as response:
         return response.read()
 
 

@@ -10,7 +10,7 @@ from torch import nn
 from gankit.errors import ConfigError
 from gankit.nets.paper import MaxoutDiscriminator, MLPGenerator
 
-__all__ = ["build_models", "build_generator", "sample_noise", "MLPGenerator", "MaxoutDiscriminator"]
+__all__ = ["MLPGenerator", "MaxoutDiscriminator", "build_generator", "build_models", "sample_noise"]
 
 
 def build_generator(model: str, z_dim: int, out_dim: int, pixel_mean: torch.Tensor | None = None,

@@ -1,0 +1,32 @@
+# `make demo` and `make test` each do the whole set-up on a fresh machine by themselves.
+PYTHON ?= python3
+VENV ?= .venv
+# This machine's registry mirror carries a CPU wheel of torch 2.13.0; elsewhere any torch >= 2.1 works.
+TORCH_SPEC ?= torch==2.13.0
+EPOCHS ?= 10
+BIN = $(VENV)/bin
+
+.PHONY: demo test lint bench clean-venv
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q "$(TORCH_SPEC)"
+	$(BIN)/pip install -q -e ".[test]"
+	touch $@
+
+demo: $(BIN)/.installed
+	@if [ -d runs/demo/checkpoints ]; then \
+		$(BIN)/gankit train --resume runs/demo --epochs $(EPOCHS); \
+	else \
+		$(BIN)/gankit train --preset paper-mnist --epochs $(EPOCHS) --out runs/demo; \
+	fi
+
+test: $(BIN)/.installed
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/pytest -q
+
+bench: $(BIN)/.installed
+	$(BIN)/python benchmarks/epoch_speed.py --repeats 3 --bf16
+
+clean-venv:
+	rm -rf $(VENV)

@@ -68,6 +68,45 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("source", help="run directory or checkpoint file")
     export.add_argument("--out", required=True, help="output .safetensors path")
+
+    evaluate = sub.add_parser(
+        "evaluate", help="Parzen-window log-likelihood of a checkpoint (the paper's Table 1 protocol)",
+        description="Draw --n-samples from G, choose sigma on the first --n-valid validation images from a "
+                    "10-value log grid 0.1..1, report the mean test log-likelihood and its standard error, "
+                    "and append the result with its protocol to the run's metrics.jsonl.",
+    )
+    evaluate.add_argument("source", help="run directory, checkpoint, or exported G (then give --dataset)")
+    evaluate.add_argument("--dataset", default=None, help="dataset to evaluate on (default: the run's)")
+    evaluate.add_argument("--data-dir", default=None, help="folder with the dataset's IDX files")
+    evaluate.add_argument("--n-samples", type=int, default=10000, help="generator samples (default 10000)")
+    evaluate.add_argument("--n-valid", type=int, default=1000, help="validation images for sigma (default 1000)")
+    evaluate.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    evaluate.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+
+    figure = sub.add_parser("figure", help="the paper's figures from a trained generator")
+    kinds = figure.add_subparsers(dest="figure", metavar="FIGURE")
+    kinds.required = True
+    fig2 = kinds.add_parser(
+        "samples", help="Figure 2: fair samples with each row's nearest training image",
+        description="A ROWS x COLS grid of fair random samples; an extra column (framed) holds the training "
+                    "image nearest (squared Euclidean distance, whole training split) to each row's last sample.",
+    )
+    fig3 = kinds.add_parser(
+        "interpolate", help="Figure 3: samples along straight lines in z space",
+        description="Each row walks through ENDPOINTS random points of z space with STEPS images per segment.",
+    )
+    for fig in (fig2, fig3):
+        fig.add_argument("source", help="run directory, checkpoint, or exported G")
+        fig.add_argument("--out", default=None, help="output PNG (default RUN_DIR/figures/NAME.png)")
+        fig.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    fig2.add_argument("--rows", type=int, default=4)
+    fig2.add_argument("--cols", type=int, default=5)
+    fig2.add_argument("--dataset", default=None, help="dataset for the neighbours (default: the run's)")
+    fig2.add_argument("--data-dir", default=None)
+    fig3.add_argument("--rows", type=int, default=5)
+    fig3.add_argument("--steps", type=int, default=9, help="images per segment (default 9)")
+    fig3.add_argument("--endpoints", type=int, default=2, help="points each row passes through (default 2)")
+    fig3.add_argument("--spherical", action="store_true", help="spherical instead of linear interpolation")
     return parser
 
 
@@ -134,11 +173,74 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from gankit.errors import ConfigError
+    from gankit.evaluate import evaluate_parzen
+
+    if args.n_samples < 1 or args.n_valid < 1:
+        raise ConfigError("--n-samples and --n-valid must be at least 1.")
+    row = evaluate_parzen(args.source, args.dataset, args.data_dir, args.n_samples, args.n_valid, args.seed,
+                          args.device)
+    print(f"Parzen log-likelihood on {row['dataset']} {row['test_split']}: {row['test_ll']:.1f} +- "
+          f"{row['test_se']:.1f} nats (sigma {row['sigma']:.3f} chosen on {row['valid_split']}, "
+          f"{row['n_samples']} samples, checkpoint step {row['step']})")
+    return 0
+
+
+def _figure_out(args: argparse.Namespace, name: str) -> Path:
+    from gankit.evaluate import _run_dir_of
+
+    if args.out:
+        return Path(args.out)
+    run_dir = _run_dir_of(Path(args.source))
+    return (run_dir / "figures" if run_dir else Path(".")) / f"{name}.png"
+
+
+def cmd_figure(args: argparse.Namespace) -> int:
+    import torch
+
+    from gankit import checkpoint
+    from gankit.errors import ConfigError
+    from gankit.figures import figure_samples, interpolation_path, save_grid
+    from gankit.generate import GENERATOR_FORMAT, load_generator
+    from gankit.nets import sample_noise
+
+    if min(args.rows, getattr(args, "cols", 1), getattr(args, "steps", 1)) < 1:
+        raise ConfigError("--rows, --cols and --steps must be at least 1.")
+    g = load_generator(args.source)
+    if args.figure == "samples":
+        from gankit.data import load_dataset
+        from gankit.metrics.neighbours import nearest
+
+        _, meta = checkpoint.read(g.source, formats=(checkpoint.FORMAT, GENERATOR_FORMAT))
+        dataset = args.dataset or meta.get("config", {}).get("dataset")
+        if dataset is None:
+            raise ConfigError(f"{g.source} does not record its dataset; pass --dataset.")
+        train = load_dataset(dataset, args.data_dir or meta.get("config", {}).get("data_dir")).train
+        samples = g.sample(args.rows * args.cols, seed=args.seed).view(args.rows, args.cols, *g.image_shape)
+        idx, _ = nearest(samples[:, -1], train.float())
+        neighbours = train.float()[idx].view(args.rows, *g.image_shape)
+        out = figure_samples(samples, neighbours, _figure_out(args, "figure2-samples"))
+    else:
+        if args.endpoints < 2:
+            raise ConfigError("--endpoints must be at least 2.")
+        gen = torch.Generator().manual_seed(args.seed)
+        rows = [interpolation_path(sample_noise(args.endpoints, g.z_dim, g.noise, gen), args.steps,
+                                   args.spherical) for _ in range(args.rows)]
+        z = torch.cat(rows)
+        with torch.no_grad():
+            images = g.net(z).view(len(z), *g.image_shape)
+        out = save_grid(images, _figure_out(args, "figure3-interpolation"), nrow=len(rows[0]), scale=2)
+    print(f"figure written to {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from gankit.errors import GankitError
 
     args = _build_parser().parse_args(argv)
-    handlers = {"train": cmd_train, "sample": cmd_sample, "export": cmd_export}
+    handlers = {"train": cmd_train, "sample": cmd_sample, "export": cmd_export, "evaluate": cmd_evaluate,
+                "figure": cmd_figure}
     try:
         return handlers[args.command](args)
     except GankitError as exc:

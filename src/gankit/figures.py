@@ -41,3 +41,37 @@ def save_png(array: np.ndarray, path: str | Path, scale: int = 1) -> Path:
 
 def save_grid(images: torch.Tensor, path: str | Path, nrow: int | None = None, scale: int = 2) -> Path:
     return save_png(make_grid(images, nrow), path, scale)
+
+
+def figure_samples(samples: torch.Tensor, neighbours: torch.Tensor, path: str | Path, scale: int = 3) -> Path:
+    """The paper's Figure 2: rows of fair samples, then (framed in yellow) each row's nearest training image.
+
+    samples: (rows, cols, C, H, W); neighbours: (rows, C, H, W), nearest to each row's last sample.
+    """
+    rows, cols = samples.shape[:2]
+    h, w = samples.shape[-2:]
+    tiles = torch.cat([samples, neighbours[:, None]], 1).flatten(0, 1)
+    grid = make_grid(tiles, nrow=cols + 1, pad=2)
+    if grid.shape[2] == 1:
+        grid = np.repeat(grid, 3, axis=2)
+    left = cols * (w + 2)
+    for r in range(rows):
+        top = r * (h + 2)
+        box = grid[top : top + h + 4, left : left + w + 4]
+        for edge in (box[:2], box[-2:], box[:, :2], box[:, -2:]):
+            edge[...] = (255, 200, 0)
+    return save_png(grid, path, scale)
+
+
+def interpolation_path(z_points: torch.Tensor, steps: int, spherical: bool = False) -> torch.Tensor:
+    """Points from z_points[0] through each later point, steps per segment (endpoints included once)."""
+    out = [z_points[:1]]
+    t = torch.linspace(0, 1, steps + 1, dtype=z_points.dtype)[1:, None]
+    for a, b in zip(z_points[:-1], z_points[1:]):
+        if spherical:
+            omega = torch.arccos((a / a.norm()).dot(b / b.norm()).clamp(-1 + 1e-7, 1 - 1e-7))
+            seg = (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
+        else:
+            seg = (1 - t) * a + t * b
+        out.append(seg)
+    return torch.cat(out)

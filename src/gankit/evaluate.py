@@ -1,0 +1,58 @@
+"""`gankit evaluate`: metrics of a trained generator, appended to the run's metrics.jsonl with their protocol."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from gankit import checkpoint
+from gankit.data import load_dataset
+from gankit.errors import ConfigError
+from gankit.generate import GENERATOR_FORMAT, load_generator
+from gankit.metrics.parzen import SIGMA_GRID, parzen_evaluate
+
+
+def _run_dir_of(source: Path) -> Path | None:
+    """The run directory a source belongs to, if any (a run dir, or a checkpoint inside one)."""
+    if source.is_dir():
+        return source
+    if source.parent.name == "checkpoints" and (source.parent.parent / "config.yaml").exists():
+        return source.parent.parent
+    return None
+
+
+def evaluate_parzen(
+    source: str | Path,
+    dataset: str | None = None,
+    data_dir: str | None = None,
+    n_samples: int = 10000,
+    n_valid: int = 1000,
+    seed: int = 0,
+    device: str = "cpu",
+    log_to_run: bool = True,
+) -> dict[str, Any]:
+    """The paper's Parzen protocol on one checkpoint; returns (and logs) a metrics row."""
+    g = load_generator(source)
+    _, meta = checkpoint.read(g.source, formats=(checkpoint.FORMAT, GENERATOR_FORMAT))
+    config = meta.get("config", {})
+    dataset = dataset or config.get("dataset")
+    if dataset is None:
+        raise ConfigError(f"{g.source} does not record its dataset; pass --dataset.")
+    splits = load_dataset(dataset, data_dir or config.get("data_dir"))
+    samples = g.sample(n_samples, seed=seed, device=device).flatten(1)
+    valid = splits.valid.float(device)[:n_valid]
+    test = splits.test.float(device)
+    result = parzen_evaluate(samples.to(device), valid, test, SIGMA_GRID)
+    row = {
+        "kind": "parzen", "metric": "parzen_ll", "dataset": dataset,
+        "checkpoint": str(g.source), "step": meta.get("step"), "epoch": meta.get("epoch"),
+        "seed": seed, "valid_split": f"valid[:{n_valid}]", "test_split": f"test[:{len(test)}]",
+        **result.to_dict(),
+    }
+    run_dir = _run_dir_of(Path(source))
+    if log_to_run and run_dir is not None:
+        with open(run_dir / "metrics.jsonl", "a") as handle:
+            handle.write(json.dumps(row) + "\n")
+    return row
+

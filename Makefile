@@ -26,7 +26,9 @@ test: $(BIN)/.installed
 	$(BIN)/pytest -q
 
 bench: $(BIN)/.installed
+	$(BIN)/pip install -q -e ".[bench]"
 	$(BIN)/python benchmarks/epoch_speed.py --repeats 3 --bf16
+	$(BIN)/python benchmarks/parzen_speed.py
 
 clean-venv:
 	rm -rf $(VENV)

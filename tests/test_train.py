@@ -112,8 +112,14 @@ def test_run_dir_outputs(splits, tmp_path):
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows] == [1, 2] and [r["step"] for r in rows] == [20, 40]
     assert rows[1]["lr"] == pytest.approx(0.1 / 1.000004**40) and rows[1]["momentum"] == pytest.approx(0.5 + 0.2 / 249)
-    for key in ("d_loss", "g_loss", "d_real", "d_fake", "images_per_s", "wall_s"):
+    for key in ("d_loss", "g_loss", "d_real", "d_fake", "images_per_s", "wall_s", "parzen_monitor"):
         assert np.isfinite(rows[1][key])
+    # the monitor is the mean Parzen LL of valid[:200] under 200 samples at the best sigma of the grid
+    from gankit.metrics.parzen import SIGMA_GRID, parzen_log_likelihoods
+
+    ll = parzen_log_likelihoods(splits.valid.float(), t.G.eval()(t.monitor_z).detach(), SIGMA_GRID).mean(1)
+    assert rows[1]["parzen_monitor"] == pytest.approx(float(ll.max()), abs=1e-3)
+    assert rows[1]["parzen_monitor_sigma"] == pytest.approx(SIGMA_GRID[int(ll.argmax())], abs=1e-4)
     grids = sorted(p.name for p in (run / "samples").iterdir())
     assert grids == ["epoch-0000.png", "epoch-0001.png", "epoch-0002.png"]
     assert Image.open(run / "samples" / "epoch-0002.png").size == (2 * (4 * 30 + 2),) * 2

@@ -107,6 +107,22 @@ def _build_parser() -> argparse.ArgumentParser:
     fig3.add_argument("--steps", type=int, default=9, help="images per segment (default 9)")
     fig3.add_argument("--endpoints", type=int, default=2, help="points each row passes through (default 2)")
     fig3.add_argument("--spherical", action="store_true", help="spherical instead of linear interpolation")
+
+    reproduce = sub.add_parser("reproduce", help="reproduce a result of the paper")
+    targets = reproduce.add_subparsers(dest="target", metavar="TARGET")
+    targets.required = True
+    table1 = targets.add_parser(
+        "table1", help="Table 1: Parzen log-likelihood of the paper's model",
+        description="Train the dataset's paper preset into --out (or continue the run there), take the epoch "
+                    "with the best validation Parzen monitor, evaluate it with the paper's protocol, and print "
+                    "the row beside the paper's Table 1 and baselines computed here the same way.",
+    )
+    table1.add_argument("--dataset", default="mnist", help="mnist or fashion-mnist (default mnist)")
+    table1.add_argument("--epochs", type=int, default=100, help="epochs to train in all (default 100)")
+    table1.add_argument("--out", default=None, help="run directory (default runs/table1-DATASET)")
+    table1.add_argument("--data-dir", default=None)
+    table1.add_argument("--no-baselines", action="store_true", help="skip the baseline rows")
+    table1.add_argument("--no-progress", action="store_true")
     return parser
 
 
@@ -235,12 +251,23 @@ def cmd_figure(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from gankit.reproduce import format_table, reproduce_table1
+
+    out = Path(args.out or f"runs/table1-{args.dataset}")
+    result = reproduce_table1(args.dataset, out, args.epochs, args.data_dir, not args.no_baselines,
+                              not args.no_progress, log=lambda m: print(m, file=sys.stderr))
+    print(format_table(result))
+    print(f"result: {out / 'table1.json'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from gankit.errors import GankitError
 
     args = _build_parser().parse_args(argv)
     handlers = {"train": cmd_train, "sample": cmd_sample, "export": cmd_export, "evaluate": cmd_evaluate,
-                "figure": cmd_figure}
+                "figure": cmd_figure, "reproduce": cmd_reproduce}
     try:
         return handlers[args.command](args)
     except GankitError as exc:

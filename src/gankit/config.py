@@ -61,6 +61,9 @@ class TrainConfig:
     keep_checkpoints: int = 3
     sample_every: int = 1
     grid_size: int = 64
+    # cheap Parzen estimate after every epoch (this many samples and validation images; 0 = off);
+    # a monitor that picks the best epoch, not the reported figure
+    monitor_parzen: int = 1000
 
     def validate(self) -> TrainConfig:
         """Raise ConfigError naming the first invalid field and the values it accepts."""
@@ -83,6 +86,8 @@ class TrainConfig:
         for name in positive_ints:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}.")
+        if self.monitor_parzen < 0:
+            raise ConfigError(f"monitor_parzen must be 0 (off) or a positive integer, got {self.monitor_parzen}.")
         if self.max_steps is not None and self.max_steps < 1:
             raise ConfigError(f"max_steps must be a positive integer or null, got {self.max_steps}.")
         for name in ("lr", "lr_min", "d_loss_scale"):

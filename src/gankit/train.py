@@ -34,13 +34,15 @@ from gankit.data import Splits, load_dataset
 from gankit.errors import CheckpointError, ConfigError, GankitError
 from gankit.figures import save_grid
 from gankit.fileio import atomic_write_bytes
+from gankit.metrics.parzen import SIGMA_GRID, parzen_log_likelihoods
 from gankit.nets import build_models, sample_noise
 from gankit.objectives import d_loss, g_loss
 from gankit.optim import MomentumSGD, learning_rate, momentum
 
 # Fields that may change when a run is resumed; anything else would make it a different run.
 RESUMABLE_FIELDS = ("epochs", "max_steps", "checkpoint_every", "keep_checkpoints", "sample_every",
-                    "device", "data_dir")
+                    "device", "data_dir", "monitor_parzen")
+BEST = "best.safetensors"  # the checkpoint with the highest Parzen monitor so far
 STATS = ("d_loss", "g_loss", "d_real", "d_fake")
 
 
@@ -106,6 +108,11 @@ class Trainer:
         self.data_rng = torch.Generator().manual_seed(config.seed + 2)
         self.fixed_z = sample_noise(config.grid_size, config.z_dim, config.noise,
                                     torch.Generator().manual_seed(config.seed + 3)).to(self.device)
+        n_monitor = min(config.monitor_parzen, len(self.splits.valid))
+        self.monitor_valid = self.splits.valid.float(self.device)[:n_monitor]
+        self.monitor_z = sample_noise(n_monitor, config.z_dim, config.noise,
+                                      torch.Generator().manual_seed(config.seed + 4)).to(self.device)
+        self.best_monitor: float | None = None
         self.state = Progress()
         self.perm: torch.Tensor | None = None
         self.stats = torch.zeros(len(STATS), device=self.device, dtype=torch.float64)
@@ -135,6 +142,7 @@ class Trainer:
             "config": self.config.to_dict(),
             "step": s.step, "epoch": s.epoch, "batch": s.batch,
             "wall_s": s.wall_s, "epoch_s": s.epoch_s, "stats_n": self.stats_n,
+            "best_monitor": self.best_monitor,
             "image_shape": list(self.image_shape),
             "torch": torch.__version__,
         }
@@ -158,6 +166,7 @@ class Trainer:
             self.perm = tensors["perm"].to(self.device) if "perm" in tensors else None
             self.state = Progress(meta["step"], meta["epoch"], meta["batch"], meta["wall_s"], meta["epoch_s"])
             self.stats_n = meta["stats_n"]
+            self.best_monitor = meta.get("best_monitor")
         except (KeyError, RuntimeError, TypeError) as exc:
             raise CheckpointError(
                 f"{path} does not match this run's models or is missing state ({exc}); "
@@ -234,6 +243,20 @@ class Trainer:
         images = self.G(self.fixed_z).float().view(-1, *self.image_shape)
         self.G.train()
         return save_grid(images, self.run_dir / "samples" / f"{name}.png")
+
+    @torch.no_grad()
+    def parzen_monitor(self) -> tuple[float, float]:
+        """Mean Parzen log-likelihood of the monitor's validation images and its best sigma.
+
+        Fixed noise, few samples, sigma picked on the same images: it ranks epochs of one run; it is
+        not the paper's protocol (use `gankit evaluate` for that).
+        """
+        self.G.eval()
+        samples = self.G(self.monitor_z).float()
+        self.G.train()
+        per_sigma = parzen_log_likelihoods(self.monitor_valid, samples, SIGMA_GRID).double().mean(1)
+        best = int(torch.argmax(per_sigma))
+        return float(per_sigma[best]), SIGMA_GRID[best]
 
     def _append_metrics(self, row: dict[str, Any]) -> None:
         with open(self.run_dir / "metrics.jsonl", "a") as handle:
@@ -355,16 +378,28 @@ class Trainer:
                 return
             if self.state.batch + c.d_steps > self.batches_per_epoch:
                 row = self._end_epoch()
+                improved = False
+                if len(self.monitor_valid):
+                    value, sigma = self.parzen_monitor()
+                    row.update(parzen_monitor=round(value, 3), parzen_monitor_sigma=round(sigma, 4),
+                               parzen_monitor_protocol=f"{len(self.monitor_z)} samples (fixed z), "
+                               f"valid[:{len(self.monitor_valid)}], sigma picked on the same images")
+                    improved = self.best_monitor is None or value > self.best_monitor
+                    if improved:
+                        self.best_monitor = value
                 self._append_metrics(row)
                 self.log(
                     f"epoch {row['epoch']}: D loss {row['d_loss']:.4f}  G loss {row['g_loss']:.4f}  "
                     f"D(x) {row['d_real']:.3f}  D(G(z)) {row['d_fake']:.3f}  lr {row['lr']:.5f}  "
                     f"momentum {row['momentum']:.3f}  {row['images_per_s']:.0f} img/s  {row['epoch_s']:.1f} s"
+                    + (f"  Parzen monitor {row['parzen_monitor']:.1f}" if "parzen_monitor" in row else "")
                 )
                 if row["epoch"] % c.sample_every == 0 or self._finished():
                     self.write_samples(f"epoch-{row['epoch']:04d}")
                 if row["epoch"] % c.checkpoint_every == 0 or self._finished():
                     self.save_checkpoint()
+                if improved:
+                    checkpoint.write(self.run_dir / "checkpoints" / BEST, self.state_tensors(), self.state_meta())
             elif self._finished():  # max_steps reached mid-epoch
                 self.save_checkpoint()
 

@@ -50,7 +50,7 @@ def test_output_bias_is_clipped():
     from gankit.nets.paper import MLPGenerator
 
     g = MLPGenerator(pixel_mean=torch.cat([torch.zeros(1), torch.ones(1), torch.full((782,), 0.5)]))
-    b = g.layers[-1].bias
+    b = g.layers[-1].bias.detach()
     assert float(b[0]) == pytest.approx(math.log(1e-7 / (1 - 1e-7)), rel=1e-3)
     assert float(b[1]) == float(torch.logit(torch.tensor(1 - 1e-7))) and float(b[2]) == 0
 

@@ -18,8 +18,8 @@ import yaml
 from gankit.errors import ConfigError
 from gankit.fileio import atomic_write_bytes
 
-DATASETS = ("mnist", "fashion-mnist", "idx")
-MODELS = ("paper-mnist",)
+DATASETS = ("mnist", "fashion-mnist", "cifar10", "tfd", "idx")
+MODELS = ("paper-mnist", "paper-tfd", "paper-tfd-stage2", "paper-cifar10-fc", "paper-cifar10-conv")
 NOISES = ("uniform", "gaussian")
 UPDATE_ORDERS = ("simultaneous", "sequential")
 G_OBJECTIVES = ("non-saturating", "minimax")
@@ -50,6 +50,8 @@ class TrainConfig:
     momentum_start: float = 0.5
     momentum_end: float = 0.7
     momentum_saturate: int = 250
+    max_norm: float | None = None  # pylearn2 max_col_norm on every weight matrix (TFD: 1.9365)
+    g_init_from: str | None = None  # stage-1 run whose G becomes the top of paper-tfd-stage2's G
     # length
     epochs: int = 5
     max_steps: int | None = None
@@ -86,6 +88,10 @@ class TrainConfig:
         for name in positive_ints:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}.")
+        if self.max_norm is not None and not (math.isfinite(self.max_norm) and self.max_norm > 0):
+            raise ConfigError(f"max_norm must be a positive number or null, got {self.max_norm}.")
+        if self.model == "paper-tfd-stage2" and not self.g_init_from:
+            raise ConfigError("model paper-tfd-stage2 needs --g-init-from RUN_DIR, the paper-tfd stage-1 run.")
         if self.monitor_parzen < 0:
             raise ConfigError(f"monitor_parzen must be 0 (off) or a positive integer, got {self.monitor_parzen}.")
         if self.max_steps is not None and self.max_steps < 1:
@@ -119,6 +125,14 @@ PRESETS: dict[str, dict[str, Any]] = {
     # `--update-order sequential --g-objective minimax --d-loss-scale 1`.
     "paper-mnist": {},
     "paper-fashion-mnist": {"dataset": "fashion-mnist"},
+    # tfd_pretrain/pretrain.yaml then train.yaml: 50 epochs, then 22 with two new bottom G layers
+    "paper-tfd": {"dataset": "tfd", "model": "paper-tfd", "noise": "gaussian", "lr": 0.05, "epochs": 50,
+                  "max_norm": 1.9365},
+    "paper-tfd-stage2": {"dataset": "tfd", "model": "paper-tfd-stage2", "noise": "gaussian", "lr": 0.05,
+                         "epochs": 22, "max_norm": 1.9365},
+    "paper-cifar10-fc": {"dataset": "cifar10", "model": "paper-cifar10-fc", "noise": "gaussian", "lr": 0.025},
+    "paper-cifar10-conv": {"dataset": "cifar10", "model": "paper-cifar10-conv", "noise": "gaussian",
+                           "lr": 0.004, "batch_size": 128},
 }
 
 
@@ -141,7 +155,7 @@ def _coerce(name: str, value: Any) -> Any:
     kind = field_types()[name]
     if value is None:
         default = getattr(TrainConfig(), name)
-        if name in ("data_dir", "max_steps") or default is None:
+        if default is None:
             return None
         raise ConfigError(f"{name} cannot be null.")
     try:

@@ -14,8 +14,14 @@ from gankit.fileio import atomic_write_bytes
 
 
 def make_grid(images: torch.Tensor, nrow: int | None = None, pad: int = 2, fill: float = 1.0) -> np.ndarray:
-    """Tile (N, C, H, W) images in [0, 1] into one uint8 (H', W', C) array, nrow per row."""
-    images = images.detach().float().clamp(0, 1).cpu()
+    """Tile (N, C, H, W) images into one uint8 (H', W', C) array, nrow per row.
+
+    Images in [0, 1] are shown as they are; others are mapped to [0, 1] by their largest |value|
+    (the paper's display of CIFAR-10 samples).
+    """
+    images = images.detach().float().cpu()
+    if images.min() < 0 or images.max() > 1:  # e.g. GCN-space CIFAR: divide by the largest |value|
+        images = (images / images.abs().max().clamp_min(1e-12) + 1) / 2
     n, c, h, w = images.shape
     nrow = nrow or math.ceil(math.sqrt(n))
     rows = math.ceil(n / nrow)

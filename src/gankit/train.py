@@ -35,7 +35,7 @@ from gankit.errors import CheckpointError, ConfigError, GankitError
 from gankit.figures import save_grid
 from gankit.fileio import atomic_write_bytes
 from gankit.metrics.parzen import SIGMA_GRID, parzen_log_likelihoods
-from gankit.nets import build_models, sample_noise
+from gankit.nets import build_models, max_norm_, sample_noise
 from gankit.objectives import d_loss, g_loss
 from gankit.optim import MomentumSGD, learning_rate, momentum
 
@@ -98,6 +98,8 @@ class Trainer:
         self.data = train.float(self.device)
         pixel_mean = self.data.mean(0).cpu()
         self.G, self.D = build_models(config.model, config.z_dim, self.data.shape[1], pixel_mean, config.seed)
+        if config.g_init_from:
+            load_stage1_generator(self.G, config.g_init_from)
         self.G.to(self.device).train()
         self.D.to(self.device).train()
         self.opt_g = MomentumSGD(dict(self.G.named_parameters()))
@@ -207,6 +209,8 @@ class Trainer:
             grads_g = torch.autograd.grad(loss_g, g_params)
             self.opt_d.step(grads_d, lr, mu)
             self.opt_g.step(grads_g, lr, mu)
+            if c.max_norm:
+                max_norm_([self.G, self.D], c.max_norm)
         else:
             for _ in range(c.d_steps):
                 real = self._next_real()
@@ -218,11 +222,15 @@ class Trainer:
                     fake_logits = self.D(fake, self.rng)
                     loss_d = d_loss(real_logits, fake_logits, c.d_loss_scale)
                 self.opt_d.step(torch.autograd.grad(loss_d, d_params), lr, mu)
+                if c.max_norm:
+                    max_norm_([self.D], c.max_norm)
             z = sample_noise(m, c.z_dim, c.noise, self.rng, self.device)
             with self._autocast():
                 g_fake_logits = self.D(self.G(z), self.rng)
                 loss_g = g_loss(g_fake_logits, c.g_objective)
             self.opt_g.step(torch.autograd.grad(loss_g, g_params), lr, mu)
+            if c.max_norm:
+                max_norm_([self.G], c.max_norm)
         self.state.step += 1
         return torch.stack([
             loss_d.detach(), loss_g.detach(),
@@ -402,6 +410,19 @@ class Trainer:
                     checkpoint.write(self.run_dir / "checkpoints" / BEST, self.state_tensors(), self.state_meta())
             elif self._finished():  # max_steps reached mid-epoch
                 self.save_checkpoint()
+
+
+def load_stage1_generator(g: torch.nn.Module, source: str | Path) -> None:
+    """Copy a paper-tfd (stage-1) G into the top three layers of a paper-tfd-stage2 G."""
+    path = Path(source)
+    tensors, meta = checkpoint.read(checkpoint.latest(path) if path.is_dir() else path)
+    if meta.get("config", {}).get("model") != "paper-tfd":
+        raise ConfigError(f"--g-init-from {source} is not a paper-tfd (stage-1) run.")
+    stage1 = checkpoint.split_prefix(tensors, "G")
+    with torch.no_grad():
+        for i in range(3):
+            for part in ("weight", "bias"):
+                g.layers[i + 2].get_parameter(part).copy_(stage1[f"layers.{i}.{part}"])
 
 
 def resume_config(run_dir: str | Path, overrides: dict[str, Any]) -> TrainConfig:

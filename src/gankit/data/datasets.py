@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from gankit.data.sources import DatasetSpec, FileSpec, Log, fetch, log_stderr
+from gankit.data.cifar import global_contrast_normalize, load_cifar10
+from gankit.data.sources import DatasetSpec, FileSpec, Log, cache_root, fetch, log_stderr
+from gankit.data.tfd import load_tfd, tfd_split
 from gankit.errors import DataError
 
 
@@ -77,10 +80,12 @@ class Split:
     images: torch.Tensor
     labels: torch.Tensor
     shape: tuple[int, int, int]
+    transform: str = "unit"  # "unit": pixels / 255 in [0, 1]; "gcn55": global contrast normalisation
 
     def float(self, device: torch.device | str = "cpu") -> torch.Tensor:
-        """Pixels in [0, 1] as float32 on device."""
-        return self.images.to(device).float().div_(255.0)
+        """The model's view of the images as float32 (N, C*H*W) on device."""
+        x = self.images.to(device).float().div_(255.0)
+        return global_contrast_normalize(x, 55.0) if self.transform == "gcn55" else x
 
     def __len__(self) -> int:
         return self.images.shape[0]
@@ -99,12 +104,46 @@ def _split(images: np.ndarray, labels: np.ndarray, lo: int, hi: int) -> Split:
     return Split(flat, torch.from_numpy(labels[lo:hi].astype(np.int64)), (1, h, w))
 
 
+def _data_dir_for(name: str, data_dir: str | Path | None) -> Path:
+    """Datasets that cannot be downloaded: --data-dir, $GANKIT_DATA, or the cache folder."""
+    if data_dir is None:
+        data_dir = os.environ.get("GANKIT_DATA") or cache_root() / name
+    return Path(data_dir)
+
+
+def load_cifar10_splits(data_dir: str | Path | None = None) -> Splits:
+    """The paper's CIFAR-10: train = training images 0..39,999, valid = 40,000..49,999, GCN to norm 55."""
+    train, train_labels, test, test_labels = load_cifar10(_data_dir_for("cifar10", data_dir))
+
+    def split(x: np.ndarray, y: np.ndarray) -> Split:
+        return Split(torch.from_numpy(x.copy()), torch.from_numpy(y), (3, 32, 32), "gcn55")
+
+    return Splits(split(train[:40000], train_labels[:40000]), split(train[40000:], train_labels[40000:]),
+                  split(test, test_labels))
+
+
+def load_tfd_splits(data_dir: str | Path | None = None, fold: int = 0) -> Splits:
+    """TFD 48x48: train = the unlabeled split, valid and test = those of the given fold."""
+    images, folds = load_tfd(_data_dir_for("tfd", data_dir))
+
+    def split(name: str, f: int) -> Split:
+        idx = tfd_split(images, folds, name, f)
+        flat = torch.from_numpy(images[idx].reshape(len(idx), 48 * 48).copy())
+        return Split(flat, torch.zeros(len(idx), dtype=torch.long), (1, 48, 48))
+
+    return Splits(split("unlabeled", 0), split("valid", fold), split("test", fold))
+
+
 def load_dataset(name: str, data_dir: str | Path | None = None, log: Log = log_stderr) -> Splits:
     """The paper's splits: train = official train 0..49,999, valid = 50,000..59,999, test = official test.
 
     ``name='idx'`` reads unverified IDX files with the MNIST file names from data_dir (your own
     data); its validation split is the last min(10,000, n/6) training images.
     """
+    if name == "cifar10":
+        return load_cifar10_splits(data_dir)
+    if name == "tfd":
+        return load_tfd_splits(data_dir)
     if name == "idx":
         if data_dir is None:
             raise DataError("dataset 'idx' needs --data-dir pointing at a folder of IDX files.")
@@ -118,7 +157,7 @@ def load_dataset(name: str, data_dir: str | Path | None = None, log: Log = log_s
         arrays = fetch(SPECS[name], data_dir, log=log)
         n_train = 50000
     else:
-        raise DataError(f"unknown dataset {name!r}; choose one of: {', '.join([*SPECS, 'idx'])}.")
+        raise DataError(f"unknown dataset {name!r}; choose one of: {', '.join([*SPECS, 'cifar10', 'tfd', 'idx'])}.")
     train_images, train_labels = arrays["train_images"], arrays["train_labels"]
     if train_images.shape[0] != train_labels.shape[0]:
         raise DataError(f"{name}: {train_images.shape[0]} training images but {train_labels.shape[0]} labels.")

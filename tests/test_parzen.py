@@ -74,3 +74,19 @@ def test_gaussian_data_recovers_true_density():
 def test_dimension_mismatch():
     with pytest.raises(ValueError, match="784 dimensions"):
         parzen_log_likelihoods(torch.zeros(2, 784), torch.zeros(3, 100))
+
+
+def test_fold_protocol_aggregates_per_fold_results(data):
+    from gankit.metrics.parzen import parzen_folds
+
+    x, mu = data
+    xt, mut = torch.tensor(x), torch.tensor(mu)
+    folds = [(xt[i * 10 : i * 10 + 5], xt[i * 10 + 5 : i * 10 + 10]) for i in range(5)]
+    r = parzen_folds(mut, folds)
+    per = []
+    for valid, test in folds:
+        best = max(SIGMA_GRID, key=lambda s: direct(valid.numpy(), mu, s).mean())
+        per.append(direct(test.numpy(), mu, best).mean())
+    assert r["test_ll"] == pytest.approx(np.mean(per), abs=0.05)
+    assert r["test_se"] == pytest.approx(np.std(per, ddof=1) / math.sqrt(5), rel=0.02)
+    assert len(r["folds"]) == 5

@@ -197,8 +197,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise ConfigError("--n-samples and --n-valid must be at least 1.")
     row = evaluate_parzen(args.source, args.dataset, args.data_dir, args.n_samples, args.n_valid, args.seed,
                           args.device)
+    sigma = f"sigma {row['sigma']:.3f}" if "sigma" in row else "sigma per fold"
     print(f"Parzen log-likelihood on {row['dataset']} {row['test_split']}: {row['test_ll']:.1f} +- "
-          f"{row['test_se']:.1f} nats (sigma {row['sigma']:.3f} chosen on {row['valid_split']}, "
+          f"{row['test_se']:.1f} nats ({sigma} chosen on {row['valid_split']}, "
           f"{row['n_samples']} samples, checkpoint step {row['step']})")
     return 0
 

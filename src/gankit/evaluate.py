@@ -8,9 +8,10 @@ from typing import Any
 
 from gankit import checkpoint
 from gankit.data import load_dataset
+from gankit.data.datasets import load_tfd_splits
 from gankit.errors import ConfigError
 from gankit.generate import GENERATOR_FORMAT, load_generator
-from gankit.metrics.parzen import SIGMA_GRID, parzen_evaluate
+from gankit.metrics.parzen import SIGMA_GRID, parzen_evaluate, parzen_folds
 
 
 def _run_dir_of(source: Path) -> Path | None:
@@ -39,17 +40,24 @@ def evaluate_parzen(
     dataset = dataset or config.get("dataset")
     if dataset is None:
         raise ConfigError(f"{g.source} does not record its dataset; pass --dataset.")
-    splits = load_dataset(dataset, data_dir or config.get("data_dir"))
-    samples = g.sample(n_samples, seed=seed, device=device).flatten(1)
-    valid = splits.valid.float(device)[:n_valid]
-    test = splits.test.float(device)
-    result = parzen_evaluate(samples.to(device), valid, test, SIGMA_GRID)
-    row = {
-        "kind": "parzen", "metric": "parzen_ll", "dataset": dataset,
-        "checkpoint": str(g.source), "step": meta.get("step"), "epoch": meta.get("epoch"),
-        "seed": seed, "valid_split": f"valid[:{n_valid}]", "test_split": f"test[:{len(test)}]",
-        **result.to_dict(),
-    }
+    data_dir = data_dir or config.get("data_dir")
+    samples = g.sample(n_samples, seed=seed, device=device).flatten(1).to(device)
+    common = {"kind": "parzen", "metric": "parzen_ll", "dataset": dataset, "checkpoint": str(g.source),
+              "step": meta.get("step"), "epoch": meta.get("epoch"), "seed": seed, "n_samples": n_samples}
+    if dataset == "tfd":  # the paper: sigma and mean LL per fold, standard error across the 5 folds
+        folds = []
+        for fold in range(5):
+            s = load_tfd_splits(data_dir, fold)
+            folds.append((s.valid.float(device), s.test.float(device)))
+        row = {**common, "valid_split": "each fold's valid", "test_split": "each fold's test",
+               "sigma_grid": list(SIGMA_GRID), **parzen_folds(samples, folds, SIGMA_GRID)}
+    else:
+        splits = load_dataset(dataset, data_dir)
+        valid = splits.valid.float(device)[:n_valid]
+        test = splits.test.float(device)
+        result = parzen_evaluate(samples, valid, test, SIGMA_GRID)
+        row = {**common, "valid_split": f"valid[:{n_valid}]", "test_split": f"test[:{len(test)}]",
+               **result.to_dict()}
     run_dir = _run_dir_of(Path(source))
     if log_to_run and run_dir is not None:
         with open(run_dir / "metrics.jsonl", "a") as handle:

@@ -93,3 +93,18 @@ def parzen_evaluate(
         n_valid=len(valid),
         n_test=len(test),
     )
+
+
+def parzen_folds(
+    samples: torch.Tensor,
+    folds: list[tuple[torch.Tensor, torch.Tensor]],
+    sigmas: tuple[float, ...] | list[float] = SIGMA_GRID,
+    chunk: int = 1000,
+) -> dict:
+    """TFD's protocol: per fold, sigma on that fold's validation set and the mean test LL; then the
+    mean over folds and the standard error across folds (sample std, ddof 1, / sqrt(folds))."""
+    per_fold = [parzen_evaluate(samples, valid, test, sigmas, chunk) for valid, test in folds]
+    means = torch.tensor([r.test_ll for r in per_fold], dtype=torch.float64)
+    se = float(means.std(unbiased=True) / math.sqrt(len(means))) if len(means) > 1 else float("nan")
+    return {"test_ll": float(means.mean()), "test_se": se, "se_over": f"{len(means)} folds (ddof 1)",
+            "folds": [r.to_dict() for r in per_fold]}

@@ -95,6 +95,15 @@ def _build_parser() -> argparse.ArgumentParser:
         "interpolate", help="Figure 3: samples along straight lines in z space",
         description="Each row walks through ENDPOINTS random points of z space with STEPS images per segment.",
     )
+    fig1 = kinds.add_parser(
+        "toy1d", help="Figure 1 from a real 1-D run: p_data, p_g, D, D* and the z -> x mapping",
+        description="Draw the paper's four-panel Figure 1 and an animated GIF of the whole run from the "
+                    "checkpoints of a toy1d run; trains that run first (about a minute) if RUN_DIR has none.",
+    )
+    fig1.add_argument("run_dir", nargs="?", default=None, help="a toy1d run (default runs/toy1d-DATASET)")
+    fig1.add_argument("--dataset", default="toy1d-gaussian", help="toy1d-gaussian or toy1d-mixture")
+    fig1.add_argument("--seed", type=int, default=0, help="training seed when the run is trained here")
+    fig1.add_argument("--out", default=None, help="output PNG (default RUN_DIR/figures/figure1.png; GIF beside)")
     for fig in (fig2, fig3):
         fig.add_argument("source", help="run directory, checkpoint, or exported G")
         fig.add_argument("--out", default=None, help="output PNG (default RUN_DIR/figures/NAME.png)")
@@ -219,6 +228,30 @@ def _figure_out(args: argparse.Namespace, name: str) -> Path:
     return (run_dir / "figures" if run_dir else Path(".")) / f"{name}.png"
 
 
+def figure_toy1d(args: argparse.Namespace) -> int:
+    from gankit import checkpoint
+    from gankit.config import apply_overrides, from_preset
+    from gankit.data.toy import TOY_1D
+    from gankit.errors import ConfigError
+    from gankit.figure1 import render, render_gif, run_snapshots
+    from gankit.train import Trainer
+
+    if args.dataset not in TOY_1D:
+        raise ConfigError(f"--dataset must be one of {', '.join(TOY_1D)}, got {args.dataset!r}.")
+    run_dir = Path(args.run_dir or f"runs/{args.dataset}")
+    if not checkpoint.list_checkpoints(run_dir):
+        config = apply_overrides(from_preset("toy1d"), {"dataset": args.dataset, "seed": args.seed}, "figure")
+        print(f"training {run_dir} (toy1d preset, {config.epochs} epochs) ...", file=sys.stderr)
+        Trainer(config, run_dir, progress_bar=False, log=lambda m: None).run()
+    shots = run_snapshots(run_dir)
+    png = Path(args.out) if args.out else run_dir / "figures" / "figure1.png"
+    png.parent.mkdir(parents=True, exist_ok=True)
+    render(shots, png)
+    gif = render_gif(shots, png.with_suffix(".gif"))
+    print(f"figure written to {png} and {gif}")
+    return 0
+
+
 def cmd_figure(args: argparse.Namespace) -> int:
     import torch
 
@@ -228,6 +261,8 @@ def cmd_figure(args: argparse.Namespace) -> int:
     from gankit.generate import GENERATOR_FORMAT, load_generator
     from gankit.nets import sample_noise
 
+    if args.figure == "toy1d":
+        return figure_toy1d(args)
     if min(args.rows, getattr(args, "cols", 1), getattr(args, "steps", 1)) < 1:
         raise ConfigError("--rows, --cols and --steps must be at least 1.")
     g = load_generator(args.source)

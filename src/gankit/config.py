@@ -18,8 +18,9 @@ import yaml
 from gankit.errors import ConfigError
 from gankit.fileio import atomic_write_bytes
 
-DATASETS = ("mnist", "fashion-mnist", "cifar10", "tfd", "idx")
-MODELS = ("paper-mnist", "paper-tfd", "paper-tfd-stage2", "paper-cifar10-fc", "paper-cifar10-conv")
+DATASETS = ("mnist", "fashion-mnist", "cifar10", "tfd", "idx", "toy1d-gaussian", "toy1d-mixture", "toy2d-ring",
+            "toy2d-grid")
+MODELS = ("paper-mnist", "paper-tfd", "paper-tfd-stage2", "paper-cifar10-fc", "paper-cifar10-conv", "toy-mlp")
 NOISES = ("uniform", "gaussian")
 UPDATE_ORDERS = ("simultaneous", "sequential")
 G_OBJECTIVES = ("non-saturating", "minimax")
@@ -130,6 +131,11 @@ PRESETS: dict[str, dict[str, Any]] = {
                   "max_norm": 1.9365},
     "paper-tfd-stage2": {"dataset": "tfd", "model": "paper-tfd-stage2", "noise": "gaussian", "lr": 0.05,
                          "epochs": 22, "max_norm": 1.9365},
+    # Figure 1: a 1-D Gaussian, uniform z, small MLPs, Algorithm 1 order; every epoch kept for the GIF
+    "toy1d": {"dataset": "toy1d-gaussian", "model": "toy-mlp", "z_dim": 1, "lr": 0.05, "lr_decay": 1.0003,
+              "epochs": 12,
+              "update_order": "sequential", "d_loss_scale": 1.0, "monitor_parzen": 0, "keep_checkpoints": 1000,
+              "grid_size": 1},
     "paper-cifar10-fc": {"dataset": "cifar10", "model": "paper-cifar10-fc", "noise": "gaussian", "lr": 0.025},
     "paper-cifar10-conv": {"dataset": "cifar10", "model": "paper-cifar10-conv", "noise": "gaussian",
                            "lr": 0.004, "batch_size": 128},

@@ -246,7 +246,9 @@ class Trainer:
         return self.state.epoch >= c.epochs or (c.max_steps is not None and self.state.step >= c.max_steps)
 
     @torch.no_grad()
-    def write_samples(self, name: str) -> Path:
+    def write_samples(self, name: str) -> Path | None:
+        if self.image_shape[1] == 1:  # toy vectors, not images: Figure 1 / the mode plots show them
+            return None
         self.G.eval()
         images = self.G(self.fixed_z).float().view(-1, *self.image_shape)
         self.G.train()

@@ -12,6 +12,7 @@ import torch
 from gankit.data.cifar import global_contrast_normalize, load_cifar10
 from gankit.data.sources import DatasetSpec, FileSpec, Log, cache_root, fetch, log_stderr
 from gankit.data.tfd import load_tfd, tfd_split
+from gankit.data.toy import TOY_1D, TOY_2D, sample_toy
 from gankit.errors import DataError
 
 
@@ -84,6 +85,8 @@ class Split:
 
     def float(self, device: torch.device | str = "cpu") -> torch.Tensor:
         """The model's view of the images as float32 (N, C*H*W) on device."""
+        if self.images.is_floating_point():  # toy data: already the model's values
+            return self.images.to(device)
         x = self.images.to(device).float().div_(255.0)
         return global_contrast_normalize(x, 55.0) if self.transform == "gcn55" else x
 
@@ -122,6 +125,18 @@ def load_cifar10_splits(data_dir: str | Path | None = None) -> Splits:
                   split(test, test_labels))
 
 
+def toy_splits(name: str, seed: int = 1234) -> Splits:
+    """50,000 / 10,000 / 10,000 samples of a toy distribution, drawn from a fixed seed."""
+    gen = torch.Generator().manual_seed(seed)
+    x = sample_toy(name, 70000, gen)
+    dim = x.shape[1]
+
+    def split(part: torch.Tensor) -> Split:
+        return Split(part.contiguous(), torch.zeros(len(part), dtype=torch.long), (1, 1, dim))
+
+    return Splits(split(x[:50000]), split(x[50000:60000]), split(x[60000:]))
+
+
 def load_tfd_splits(data_dir: str | Path | None = None, fold: int = 0) -> Splits:
     """TFD 48x48: train = the unlabeled split, valid and test = those of the given fold."""
     images, folds = load_tfd(_data_dir_for("tfd", data_dir))
@@ -140,6 +155,8 @@ def load_dataset(name: str, data_dir: str | Path | None = None, log: Log = log_s
     ``name='idx'`` reads unverified IDX files with the MNIST file names from data_dir (your own
     data); its validation split is the last min(10,000, n/6) training images.
     """
+    if name in TOY_1D or name in TOY_2D:
+        return toy_splits(name)
     if name == "cifar10":
         return load_cifar10_splits(data_dir)
     if name == "tfd":
@@ -157,7 +174,8 @@ def load_dataset(name: str, data_dir: str | Path | None = None, log: Log = log_s
         arrays = fetch(SPECS[name], data_dir, log=log)
         n_train = 50000
     else:
-        raise DataError(f"unknown dataset {name!r}; choose one of: {', '.join([*SPECS, 'cifar10', 'tfd', 'idx'])}.")
+        known = [*SPECS, "cifar10", "tfd", "idx", *TOY_1D, *TOY_2D]
+        raise DataError(f"unknown dataset {name!r}; choose one of: {', '.join(known)}.")
     train_images, train_labels = arrays["train_images"], arrays["train_labels"]
     if train_images.shape[0] != train_labels.shape[0]:
         raise DataError(f"{name}: {train_images.shape[0]} training images but {train_labels.shape[0]} labels.")

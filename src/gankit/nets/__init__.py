@@ -35,6 +35,8 @@ def build_generator(model: str, z_dim: int, out_dim: int, pixel_mean: torch.Tens
                             ("relu", "sigmoid", "linear"))
     if model == "paper-cifar10-conv":
         return DeconvGenerator(z_dim, generator)
+    if model == "toy-mlp":
+        return MLPGenerator(z_dim, (128, 128), out_dim, (1.0, 0.09, 0.09), None, generator, ("relu", "relu", "linear"))
     raise ConfigError(f"unknown model {model!r}; available: {', '.join(MODELS)}.")
 
 
@@ -47,6 +49,8 @@ def build_discriminator(model: str, in_dim: int, generator: torch.Generator | No
         return MaxoutDiscriminator(in_dim, (1600, 1600), 5, 0.005, 0.8, 0.5, generator)
     if model == "paper-cifar10-conv":
         return ConvMaxoutDiscriminator(generator)
+    if model == "toy-mlp":  # maxout without dropout
+        return MaxoutDiscriminator(in_dim, (128, 128), 2, (1.0, 0.09, 0.09), 1.0, 1.0, generator)
     raise ConfigError(f"unknown model {model!r}; available: {', '.join(MODELS)}.")
 
 

@@ -85,7 +85,7 @@ class MaxoutDiscriminator(nn.Module):
         in_dim: int = 784,
         units: tuple[int, ...] = (240, 240),
         pieces: int = 5,
-        init_range: float = 0.005,
+        init_range: float | tuple[float, ...] = 0.005,
         input_keep: float = 0.8,
         hidden_keep: float = 0.5,
         generator: torch.Generator | None = None,
@@ -95,8 +95,10 @@ class MaxoutDiscriminator(nn.Module):
         sizes = (in_dim, *units)
         self.maxout = nn.ModuleList(nn.Linear(a, b * pieces) for a, b in zip(sizes[:-1], sizes[1:]))
         self.out = nn.Linear(sizes[-1], 1)
-        for layer in (*self.maxout, self.out):
-            uniform_(layer.weight, init_range, generator)
+        layers = (*self.maxout, self.out)
+        ranges = init_range if isinstance(init_range, tuple) else (init_range,) * len(layers)
+        for layer, r in zip(layers, ranges):
+            uniform_(layer.weight, r, generator)
             nn.init.zeros_(layer.bias)
         self.input_keep = input_keep
         self.hidden_keep = hidden_keep

@@ -1,0 +1,152 @@
+"""Figure 1 of the paper, drawn from the checkpoints of a real 1-D run instead of by hand.
+
+Each panel: p_data (black, dotted), p_g (green, solid; a kernel density estimate of G's samples),
+D (blue, dashed), the optimal D* = p_data / (p_data + p_g) for the estimated p_g (thin, purple),
+and arrows from the z line below to the x line, showing how x = G(z) maps uniform z onto p_g.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from gankit import checkpoint  # noqa: E402
+from gankit.data.toy import TOY_1D, density_1d  # noqa: E402
+from gankit.errors import CheckpointError  # noqa: E402
+from gankit.fileio import atomic_write_bytes  # noqa: E402
+from gankit.nets import build_models, sample_noise  # noqa: E402
+from gankit.theory import optimal_discriminator  # noqa: E402
+
+
+@dataclass
+class Snapshot:
+    """What one panel needs, computed from one state of G and D."""
+
+    label: str
+    x: np.ndarray
+    p_data: np.ndarray
+    p_g: np.ndarray
+    d: np.ndarray
+    d_star: np.ndarray
+    z: np.ndarray
+    gz: np.ndarray
+
+
+def kde(samples: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Gaussian kernel density estimate with Silverman's bandwidth."""
+    n = len(samples)
+    iqr = np.subtract(*np.percentile(samples, [75, 25]))
+    h = 0.9 * min(samples.std(), iqr / 1.34) * n ** (-0.2)
+    h = max(h, 1e-3)
+    out = np.zeros_like(x)
+    for start in range(0, n, 2000):
+        u = (x[None, :] - samples[start : start + 2000, None]) / h
+        out += np.exp(-0.5 * u * u).sum(0)
+    return out / (n * h * math.sqrt(2 * math.pi))
+
+
+def domain(dataset: str) -> tuple[float, float]:
+    _, means, stds = TOY_1D[dataset]
+    return min(m - 4.5 * s for m, s in zip(means, stds)), max(m + 4.5 * s for m, s in zip(means, stds))
+
+
+@torch.no_grad()
+def snapshot(g: torch.nn.Module, d: torch.nn.Module, dataset: str, noise: str, label: str,
+             n: int = 20000, seed: int = 0) -> Snapshot:
+    g.eval()
+    d.eval()
+    lo, hi = domain(dataset)
+    x = np.linspace(lo, hi, 600)
+    samples = g(sample_noise(n, 1, noise, torch.Generator().manual_seed(seed))).squeeze(1).double().numpy()
+    p_g = kde(samples, x)
+    p_data = density_1d(dataset, x)
+    d_x = torch.sigmoid(d(torch.tensor(x, dtype=torch.float32).unsqueeze(1))).double().numpy()
+    z = np.linspace(-math.sqrt(3), math.sqrt(3), 17) * 0.98
+    gz = g(torch.tensor(z, dtype=torch.float32).unsqueeze(1)).squeeze(1).double().numpy()
+    return Snapshot(label, x, p_data, p_g, d_x, optimal_discriminator(p_data, p_g), z, gz)
+
+
+def run_snapshots(run_dir: str | Path) -> list[Snapshot]:
+    """The initial state (rebuilt from the run's seed) and every checkpoint of a toy1d run."""
+    paths = checkpoint.list_checkpoints(run_dir)
+    if not paths:
+        raise CheckpointError(f"{run_dir} has no checkpoints; train it first (gankit train --preset toy1d).")
+    _, meta = checkpoint.read(paths[0])
+    cfg = meta["config"]
+    if cfg["dataset"] not in TOY_1D:
+        raise CheckpointError(f"{run_dir} is a {cfg['dataset']} run; Figure 1 needs a 1-D toy run (--preset toy1d).")
+    g, d = build_models(cfg["model"], cfg["z_dim"], 1, None, cfg["seed"])
+    shots = [snapshot(g, d, cfg["dataset"], cfg["noise"], "start (step 0)")]
+    for path in paths:
+        tensors, meta = checkpoint.read(path)
+        g.load_state_dict(checkpoint.split_prefix(tensors, "G"))
+        d.load_state_dict(checkpoint.split_prefix(tensors, "D"))
+        shots.append(snapshot(g, d, cfg["dataset"], cfg["noise"], f"epoch {meta['epoch']} (step {meta['step']})"))
+    return shots
+
+
+def draw_panel(ax: plt.Axes, s: Snapshot, letter: str = "") -> None:
+    lo, hi = s.x[0], s.x[-1]
+    top = max(1.05, float(max(s.p_data.max(), s.p_g.max())) * 1.1)
+    x_line, z_line = -0.08, -0.42
+    ax.plot(s.x, s.p_data, ":", color="black", lw=2, label="p_data")
+    ax.plot(s.x, s.p_g, "-", color="green", lw=2, label="p_g (KDE of G's samples)")
+    ax.plot(s.x, s.d, "--", color="blue", lw=2, label="D(x)")
+    ax.plot(s.x, s.d_star, "-", color="purple", lw=0.8, alpha=0.7, label="D* for this p_g")
+    ax.axhline(x_line, color="black", lw=1)
+    z_disp = lo + (s.z + math.sqrt(3)) / (2 * math.sqrt(3)) * (hi - lo)
+    ax.plot([lo, hi], [z_line, z_line], color="black", lw=1)
+    for zd, gx in zip(z_disp, s.gz):
+        if lo <= gx <= hi:
+            ax.annotate("", xy=(gx, x_line), xytext=(zd, z_line),
+                        arrowprops={"arrowstyle": "->", "color": "0.35", "lw": 0.8})
+    ax.text(lo, z_line - 0.1, "z", fontsize=9)
+    ax.text(lo, x_line + 0.03, "x", fontsize=9)
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(z_line - 0.15, top)
+    ax.set_yticks([0, 0.5, 1.0])
+    ax.set_title(f"({letter}) {s.label}" if letter else s.label, fontsize=10)
+
+
+def render(shots: list[Snapshot], path: str | Path | None = None, dpi: int = 110) -> bytes:
+    """Four panels (start, two intermediate states, end) side by side; returns PNG bytes."""
+    picks = [shots[0], shots[1], shots[len(shots) // 2], shots[-1]] if len(shots) >= 4 else shots
+    fig, axes = plt.subplots(1, len(picks), figsize=(4.2 * len(picks), 3.6), sharey=True)
+    for ax, shot, letter in zip(np.atleast_1d(axes), picks, "abcd"):
+        draw_panel(ax, shot, letter)
+    np.atleast_1d(axes)[0].legend(loc="upper left", fontsize=7, frameon=False)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    plt.close(fig)
+    if path is not None:
+        atomic_write_bytes(path, buffer.getvalue())
+    return buffer.getvalue()
+
+
+def render_gif(shots: list[Snapshot], path: str | Path, ms_per_frame: int = 400) -> Path:
+    """One frame per checkpoint, the whole run."""
+    frames = []
+    for shot in shots:
+        fig, ax = plt.subplots(figsize=(5, 3.6))
+        draw_panel(ax, shot)
+        ax.legend(loc="upper left", fontsize=7, frameon=False)
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=80)
+        plt.close(fig)
+        frames.append(Image.open(io.BytesIO(buffer.getvalue())).convert("P", palette=Image.ADAPTIVE))
+    out = io.BytesIO()
+    frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:], duration=ms_per_frame, loop=0)
+    atomic_write_bytes(path, out.getvalue())
+    return Path(path)

@@ -133,6 +133,20 @@ def _build_parser() -> argparse.ArgumentParser:
     table1.add_argument("--no-baselines", action="store_true", help="skip the baseline rows")
     table1.add_argument("--no-progress", action="store_true")
 
+    experiment = sub.add_parser("experiment", help="run one of gankit's experiments")
+    experiments = experiment.add_subparsers(dest="experiment", metavar="EXPERIMENT")
+    experiments.required = True
+    modes = experiments.add_parser(
+        "mode-collapse", help="modes covered on 2-D mixtures: minimax vs non-saturating, k=1 vs 5, unrolled D",
+        description="Train the toy2d preset on a ring of 8 and a 5x5 grid of Gaussians for each variant and seed "
+                    "(runs already in --out are reused), then write results.json, a table and figures.",
+    )
+    modes.add_argument("--out", default="runs/mode-collapse", help="folder for the runs and results")
+    modes.add_argument("--seeds", type=int, default=3, help="seeds per variant (default 3)")
+    modes.add_argument("--steps", type=int, default=3000, help="G updates per run (default 3000)")
+    modes.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
+    modes.add_argument("--datasets", default="toy2d-ring,toy2d-grid", help="comma-separated toy2d datasets")
+
     sub.add_parser(
         "theory", help="check Proposition 1, Theorem 1 and Proposition 2 numerically",
         description="Quadrature checks of the paper's section 4 on 1-D and 2-D densities: D*, C(G) = -log 4 + "
@@ -304,6 +318,27 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_experiment(args: argparse.Namespace) -> int:
+    from gankit.data.toy import TOY_2D
+    from gankit.errors import ConfigError
+    from gankit.mode_collapse import figure_over_training, format_results, run_experiment
+
+    datasets = tuple(d.strip() for d in args.datasets.split(",") if d.strip())
+    unknown = [d for d in datasets if d not in TOY_2D]
+    if unknown or not datasets:
+        raise ConfigError(f"--datasets must list some of {', '.join(TOY_2D)}; got {args.datasets!r}.")
+    if args.seeds < 1 or args.steps < 1:
+        raise ConfigError("--seeds and --steps must be at least 1.")
+    out = Path(args.out)
+    results = run_experiment(out, datasets, tuple(range(args.seeds)), args.steps, args.lr,
+                             log=lambda m: print(m, file=sys.stderr))
+    print(format_results(results))
+    for dataset in datasets:
+        print(f"figure: {figure_over_training(out, dataset, out / f'{dataset}-over-training.png')}")
+    print(f"results: {out / 'results.json'}")
+    return 0
+
+
 def cmd_theory(args: argparse.Namespace) -> int:
     from gankit.theory import checks, format_checks
 
@@ -317,7 +352,8 @@ def main(argv: list[str] | None = None) -> int:
 
     args = _build_parser().parse_args(argv)
     handlers = {"train": cmd_train, "sample": cmd_sample, "export": cmd_export, "evaluate": cmd_evaluate,
-                "figure": cmd_figure, "reproduce": cmd_reproduce, "theory": cmd_theory}
+                "figure": cmd_figure, "reproduce": cmd_reproduce, "theory": cmd_theory,
+                "experiment": cmd_experiment}
     try:
         return handlers[args.command](args)
     except GankitError as exc:

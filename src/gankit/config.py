@@ -41,6 +41,7 @@ class TrainConfig:
     # Algorithm 1
     batch_size: int = 100
     d_steps: int = 1
+    unrolled_steps: int = 0  # Metz et al. 2016: G's loss through D unrolled this many SGD steps (sequential)
     update_order: str = "simultaneous"
     g_objective: str = "non-saturating"
     d_loss_scale: float = 0.5
@@ -107,6 +108,10 @@ class TrainConfig:
             value = getattr(self, name)
             if not 0.0 <= value < 1.0:
                 raise ConfigError(f"{name} must lie in [0, 1), got {value}.")
+        if self.unrolled_steps < 0:
+            raise ConfigError(f"unrolled_steps must be 0 or more, got {self.unrolled_steps}.")
+        if self.unrolled_steps and self.update_order != "sequential":
+            raise ConfigError("unrolled_steps needs --update-order sequential.")
         if self.update_order == "simultaneous" and self.d_steps != 1:
             raise ConfigError(
                 "d_steps > 1 needs update_order 'sequential' (a simultaneous update moves D and G "
@@ -136,6 +141,10 @@ PRESETS: dict[str, dict[str, Any]] = {
               "epochs": 12,
               "update_order": "sequential", "d_loss_scale": 1.0, "monitor_parzen": 0, "keep_checkpoints": 1000,
               "grid_size": 1},
+    # Mode collapse: a ring of 8 Gaussians (or --dataset toy2d-grid), Algorithm 1 order
+    "toy2d": {"dataset": "toy2d-ring", "model": "toy-mlp", "z_dim": 16, "noise": "gaussian", "lr": 0.05,
+              "batch_size": 250, "epochs": 25, "update_order": "sequential", "d_loss_scale": 1.0,
+              "monitor_parzen": 0, "keep_checkpoints": 1000, "grid_size": 1},
     "paper-cifar10-fc": {"dataset": "cifar10", "model": "paper-cifar10-fc", "noise": "gaussian", "lr": 0.025},
     "paper-cifar10-conv": {"dataset": "cifar10", "model": "paper-cifar10-conv", "noise": "gaussian",
                            "lr": 0.004, "batch_size": 128},

@@ -226,7 +226,10 @@ class Trainer:
                     max_norm_([self.D], c.max_norm)
             z = sample_noise(m, c.z_dim, c.noise, self.rng, self.device)
             with self._autocast():
-                g_fake_logits = self.D(self.G(z), self.rng)
+                if c.unrolled_steps:
+                    g_fake_logits = self._unrolled_logits(self.G(z), lr)
+                else:
+                    g_fake_logits = self.D(self.G(z), self.rng)
                 loss_g = g_loss(g_fake_logits, c.g_objective)
             self.opt_g.step(torch.autograd.grad(loss_g, g_params), lr, mu)
             if c.max_norm:
@@ -236,6 +239,21 @@ class Trainer:
             loss_d.detach(), loss_g.detach(),
             torch.sigmoid(real_logits.detach()).mean(), torch.sigmoid(fake_logits.detach()).mean(),
         ]).double()
+
+    def _unrolled_logits(self, fake: torch.Tensor, lr: float) -> torch.Tensor:
+        """D's logits on fake after unrolled_steps SGD steps of D from its current weights, keeping the
+        graph so that G's gradient sees how D would respond (Metz et al., 2016)."""
+        c = self.config
+        params = {name: p for name, p in self.D.named_parameters()}
+        for _ in range(c.unrolled_steps):
+            idx = torch.randint(len(self.data), (c.batch_size,), generator=self.rng, device=self.device)
+            z = sample_noise(c.batch_size, c.z_dim, c.noise, self.rng, self.device)
+            real_logits = torch.func.functional_call(self.D, params, (self.data[idx], self.rng))
+            fake_logits = torch.func.functional_call(self.D, params, (self.G(z), self.rng))
+            loss = d_loss(real_logits, fake_logits, c.d_loss_scale)
+            grads = torch.autograd.grad(loss, list(params.values()), create_graph=True)
+            params = {name: p - lr * g for (name, p), g in zip(params.items(), grads)}
+        return torch.func.functional_call(self.D, params, (fake, self.rng))
 
     # ----- the loop --------------------------------------------------------------------------
     def _request_stop(self, signum: int, _frame: Any) -> None:

@@ -36,7 +36,9 @@ def build_generator(model: str, z_dim: int, out_dim: int, pixel_mean: torch.Tens
     if model == "paper-cifar10-conv":
         return DeconvGenerator(z_dim, generator)
     if model == "toy-mlp":
-        return MLPGenerator(z_dim, (128, 128), out_dim, (1.0, 0.09, 0.09), None, generator, ("relu", "relu", "linear"))
+        first = 1.0 / math.sqrt(z_dim)
+        return MLPGenerator(z_dim, (128, 128), out_dim, (first, 0.09, 0.09), None, generator,
+                            ("relu", "relu", "linear"))
     raise ConfigError(f"unknown model {model!r}; available: {', '.join(MODELS)}.")
 
 
@@ -50,7 +52,7 @@ def build_discriminator(model: str, in_dim: int, generator: torch.Generator | No
     if model == "paper-cifar10-conv":
         return ConvMaxoutDiscriminator(generator)
     if model == "toy-mlp":  # maxout without dropout
-        return MaxoutDiscriminator(in_dim, (128, 128), 2, (1.0, 0.09, 0.09), 1.0, 1.0, generator)
+        return MaxoutDiscriminator(in_dim, (128, 128), 2, (1.0 / math.sqrt(in_dim), 0.09, 0.09), 1.0, 1.0, generator)
     raise ConfigError(f"unknown model {model!r}; available: {', '.join(MODELS)}.")
 
 

@@ -69,9 +69,10 @@ def run_experiment(out_dir: str | Path, datasets: tuple[str, ...] = ("toy2d-ring
                 config = apply_overrides(from_preset("toy2d"), {"dataset": dataset, "seed": seed, "lr": lr,
                                                                "max_steps": steps, "epochs": 10**6, **overrides},
                                          "mode-collapse")
-                if not checkpoint.list_checkpoints(run_dir):
+                done = checkpoint.list_checkpoints(run_dir)
+                if not done or checkpoint.read(done[-1])[1]["step"] < steps:  # new, or interrupted: resume
                     log(f"training {dataset} / {name} / seed {seed}")
-                    Trainer(config, run_dir, progress_bar=False, log=lambda m: None).run()
+                    Trainer(config, run_dir, progress_bar=False, log=lambda m: None).run(resume=bool(done))
                 samples, _ = checkpoint_samples(checkpoint.latest(run_dir))
                 finals.append(mode_stats(samples, centres, std))
             covered = [f["modes_covered"] for f in finals]

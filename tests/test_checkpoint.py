@@ -52,3 +52,17 @@ def test_foreign_safetensors_file(tmp_path):
 def test_empty_run_dir(tmp_path):
     with pytest.raises(CheckpointError, match="has no checkpoints"):
         checkpoint.latest(tmp_path)
+
+
+def test_atomic_write_uses_normal_permissions(tmp_path):
+    import os
+
+    from gankit.fileio import atomic_write_bytes
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_bytes(tmp_path / "f.bin", b"abc")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "f.bin").read_bytes() == b"abc"
+    assert (tmp_path / "f.bin").stat().st_mode & 0o777 == 0o644

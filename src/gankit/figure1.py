@@ -23,6 +23,7 @@ from PIL import Image  # noqa: E402
 from gankit import checkpoint  # noqa: E402
 from gankit.data.toy import TOY_1D, density_1d  # noqa: E402
 from gankit.errors import CheckpointError  # noqa: E402
+from gankit.figures import figure_png  # noqa: E402
 from gankit.fileio import atomic_write_bytes  # noqa: E402
 from gankit.nets import build_models, sample_noise  # noqa: E402
 from gankit.theory import optimal_discriminator  # noqa: E402
@@ -126,12 +127,10 @@ def render(shots: list[Snapshot], path: str | Path | None = None, dpi: int = 110
         draw_panel(ax, shot, letter)
     np.atleast_1d(axes)[0].legend(loc="upper left", fontsize=7, frameon=False)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    plt.close(fig)
+    png = figure_png(fig, dpi)
     if path is not None:
-        atomic_write_bytes(path, buffer.getvalue())
-    return buffer.getvalue()
+        atomic_write_bytes(path, png)
+    return png
 
 
 def render_gif(shots: list[Snapshot], path: str | Path, ms_per_frame: int = 400) -> Path:
@@ -142,10 +141,7 @@ def render_gif(shots: list[Snapshot], path: str | Path, ms_per_frame: int = 400)
         draw_panel(ax, shot)
         ax.legend(loc="upper left", fontsize=7, frameon=False)
         fig.tight_layout()
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=80)
-        plt.close(fig)
-        frames.append(Image.open(io.BytesIO(buffer.getvalue())).convert("P", palette=Image.ADAPTIVE))
+        frames.append(Image.open(io.BytesIO(figure_png(fig, 80))).convert("P", palette=Image.ADAPTIVE))
     out = io.BytesIO()
     frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:], duration=ms_per_frame, loop=0)
     atomic_write_bytes(path, out.getvalue())

@@ -81,3 +81,19 @@ def interpolation_path(z_points: torch.Tensor, steps: int, spherical: bool = Fal
             seg = (1 - t) * a + t * b
         out.append(seg)
     return torch.cat(out)
+
+
+def figure_png(fig, dpi: int = 100) -> bytes:
+    """A matplotlib figure as PNG bytes; the figure is closed."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def save_figure(fig, path: str | Path, dpi: int = 100) -> Path:
+    """Write a matplotlib figure as PNG, atomically; the figure is closed."""
+    atomic_write_bytes(path, figure_png(fig, dpi))
+    return Path(path)

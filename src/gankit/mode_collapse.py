@@ -7,7 +7,6 @@ samples at every checkpoint. Results go to a JSON table and a figure of samples 
 
 from __future__ import annotations
 
-import io
 import json
 import statistics
 from collections.abc import Callable
@@ -22,6 +21,7 @@ import torch  # noqa: E402
 from gankit import checkpoint  # noqa: E402
 from gankit.config import apply_overrides, from_preset  # noqa: E402
 from gankit.data.toy import TOY_2D  # noqa: E402
+from gankit.figures import save_figure  # noqa: E402
 from gankit.fileio import atomic_write_bytes  # noqa: E402
 from gankit.metrics.modes import mode_stats  # noqa: E402
 from gankit.nets import build_generator, sample_noise  # noqa: E402
@@ -120,8 +120,4 @@ def figure_over_training(out_dir: str | Path, dataset: str, path: str | Path, se
             if col == 0:
                 ax.set_ylabel(name, fontsize=8)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
-    plt.close(fig)
-    atomic_write_bytes(path, buffer.getvalue())
-    return Path(path)
+    return save_figure(fig, path, dpi=90)

@@ -13,6 +13,7 @@ from gankit.config import apply_overrides, from_preset
 from gankit.data import load_dataset
 from gankit.errors import ConfigError
 from gankit.evaluate import evaluate_parzen
+from gankit.figures import save_figure
 from gankit.fileio import atomic_write_bytes
 from gankit.metrics.parzen import parzen_evaluate
 from gankit.train import BEST, Trainer, resume_config
@@ -91,8 +92,6 @@ def format_table(result: dict[str, Any]) -> str:
 
 def plot_parzen_curve(run_dir: str | Path, path: str | Path) -> Path:
     """The per-epoch Parzen monitor and every full-protocol evaluation of a run, against epoch."""
-    import io
-
     import matplotlib
 
     matplotlib.use("Agg")
@@ -113,8 +112,4 @@ def plot_parzen_curve(run_dir: str | Path, path: str | Path) -> Path:
     ax.set_ylabel("Parzen log-likelihood (nats)")
     ax.legend(fontsize=8, loc="center right")
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
-    atomic_write_bytes(path, buffer.getvalue())
-    return Path(path)
+    return save_figure(fig, path, dpi=100)

@@ -8,7 +8,6 @@ norm of G's gradient of both the minimax loss log(1 - D(G(z))) and the non-satur
 
 from __future__ import annotations
 
-import io
 import json
 import tempfile
 from pathlib import Path
@@ -21,6 +20,7 @@ import torch  # noqa: E402
 
 from gankit.config import apply_overrides, from_preset  # noqa: E402
 from gankit.data import Splits  # noqa: E402
+from gankit.figures import save_figure  # noqa: E402
 from gankit.fileio import atomic_write_bytes  # noqa: E402
 from gankit.nets import sample_noise  # noqa: E402
 from gankit.objectives import g_loss  # noqa: E402
@@ -78,11 +78,7 @@ def plot(result: dict, path: str | Path) -> Path:
     axes[0].set_ylabel("norm of G's gradient")
     axes[0].legend(fontsize=8, loc="lower left")
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
-    atomic_write_bytes(path, buffer.getvalue())
-    return Path(path)
+    return save_figure(fig, path, dpi=100)
 
 
 def save(result: dict, out_dir: str | Path) -> tuple[Path, Path]:

@@ -243,11 +243,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _figure_out(args: argparse.Namespace, name: str) -> Path:
-    from gankit.evaluate import _run_dir_of
+    from gankit.evaluate import run_dir_of
 
     if args.out:
         return Path(args.out)
-    run_dir = _run_dir_of(Path(args.source))
+    run_dir = run_dir_of(Path(args.source))
     return (run_dir / "figures" if run_dir else Path(".")) / f"{name}.png"
 
 
@@ -278,10 +278,9 @@ def figure_toy1d(args: argparse.Namespace) -> int:
 def cmd_figure(args: argparse.Namespace) -> int:
     import torch
 
-    from gankit import checkpoint
     from gankit.errors import ConfigError
     from gankit.figures import figure_samples, interpolation_path, save_grid
-    from gankit.generate import GENERATOR_FORMAT, load_generator
+    from gankit.generate import load_generator
     from gankit.nets import sample_noise
 
     if args.figure == "toy1d":
@@ -293,11 +292,10 @@ def cmd_figure(args: argparse.Namespace) -> int:
         from gankit.data import load_dataset
         from gankit.metrics.neighbours import nearest
 
-        _, meta = checkpoint.read(g.source, formats=(checkpoint.FORMAT, GENERATOR_FORMAT))
-        dataset = args.dataset or meta.get("config", {}).get("dataset")
+        dataset = args.dataset or g.config.get("dataset")
         if dataset is None:
             raise ConfigError(f"{g.source} does not record its dataset; pass --dataset.")
-        train = load_dataset(dataset, args.data_dir or meta.get("config", {}).get("data_dir")).train
+        train = load_dataset(dataset, args.data_dir or g.config.get("data_dir")).train
         samples = g.sample(args.rows * args.cols, seed=args.seed).view(args.rows, args.cols, *g.image_shape)
         idx, _ = nearest(samples[:, -1], train.float())
         neighbours = train.float()[idx].view(args.rows, *g.image_shape)

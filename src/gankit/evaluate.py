@@ -6,15 +6,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gankit import checkpoint
 from gankit.data import load_dataset
 from gankit.data.datasets import load_tfd_splits
 from gankit.errors import ConfigError
-from gankit.generate import GENERATOR_FORMAT, load_generator
+from gankit.generate import load_generator
 from gankit.metrics.parzen import SIGMA_GRID, parzen_evaluate, parzen_folds
 
 
-def _run_dir_of(source: Path) -> Path | None:
+def run_dir_of(source: Path) -> Path | None:
     """The run directory a source belongs to, if any (a run dir, or a checkpoint inside one)."""
     if source.is_dir():
         return source
@@ -35,15 +34,14 @@ def evaluate_parzen(
 ) -> dict[str, Any]:
     """The paper's Parzen protocol on one checkpoint; returns (and logs) a metrics row."""
     g = load_generator(source)
-    _, meta = checkpoint.read(g.source, formats=(checkpoint.FORMAT, GENERATOR_FORMAT))
-    config = meta.get("config", {})
+    config = g.config
     dataset = dataset or config.get("dataset")
     if dataset is None:
         raise ConfigError(f"{g.source} does not record its dataset; pass --dataset.")
     data_dir = data_dir or config.get("data_dir")
     samples = g.sample(n_samples, seed=seed, device=device).flatten(1).to(device)
     common = {"kind": "parzen", "metric": "parzen_ll", "dataset": dataset, "checkpoint": str(g.source),
-              "step": meta.get("step"), "epoch": meta.get("epoch"), "seed": seed, "n_samples": n_samples}
+              "step": g.step, "epoch": g.epoch, "seed": seed, "n_samples": n_samples}
     if dataset == "tfd":  # the paper: sigma and mean LL per fold, standard error across the 5 folds
         folds = []
         for fold in range(5):
@@ -58,7 +56,7 @@ def evaluate_parzen(
         result = parzen_evaluate(samples, valid, test, SIGMA_GRID)
         row = {**common, "valid_split": f"valid[:{n_valid}]", "test_split": f"test[:{len(test)}]",
                **result.to_dict()}
-    run_dir = _run_dir_of(Path(source))
+    run_dir = run_dir_of(Path(source))
     if log_to_run and run_dir is not None:
         with open(run_dir / "metrics.jsonl", "a") as handle:
             handle.write(json.dumps(row) + "\n")

@@ -27,6 +27,8 @@ class LoadedGenerator:
     image_shape: tuple[int, int, int]
     source: Path
     step: int | None
+    epoch: int | None
+    config: dict  # the training configuration; empty for an exported G file
 
     @torch.no_grad()
     def sample(self, n: int, seed: int = 0, batch: int = 1000, device: str | torch.device = "cpu") -> torch.Tensor:
@@ -58,20 +60,21 @@ def load_generator(path: str | Path) -> LoadedGenerator:
         cfg = meta["config"]
         weights = checkpoint.split_prefix(tensors, "G")
         spec = {"model": cfg["model"], "z_dim": cfg["z_dim"], "noise": cfg["noise"],
-                "image_shape": meta["image_shape"], "step": meta["step"]}
+                "image_shape": meta["image_shape"], "step": meta["step"], "epoch": meta["epoch"]}
     shape = tuple(spec["image_shape"])
     net = build_generator(spec["model"], spec["z_dim"], int(np.prod(shape)))
     try:
         net.load_state_dict(weights)
     except RuntimeError as exc:
         raise CheckpointError(f"{source} does not hold a {spec['model']} generator ({exc}).") from None
-    return LoadedGenerator(net.eval(), spec["model"], spec["noise"], spec["z_dim"], shape, source, spec.get("step"))
+    return LoadedGenerator(net.eval(), spec["model"], spec["noise"], spec["z_dim"], shape, source, spec.get("step"),
+                           spec.get("epoch"), meta.get("config", {}))
 
 
 def export_generator(path: str | Path, out: str | Path) -> Path:
     """Write only G's weights and sampling spec, a few MB, loadable by load_generator."""
     g = load_generator(path)
     meta = {"model": g.model, "z_dim": g.z_dim, "noise": g.noise,
-            "image_shape": list(g.image_shape), "step": g.step}
+            "image_shape": list(g.image_shape), "step": g.step, "epoch": g.epoch}
     return checkpoint.write(out, g.net.state_dict(), meta, fmt=GENERATOR_FORMAT)
 

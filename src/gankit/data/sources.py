@@ -19,7 +19,7 @@ import urllib.error
 import urllib.request
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +56,6 @@ class DatasetSpec:
     npm_package: str | None = None
     npm_subdir: str = "package/data"
     timeout_s: float = 5.0
-    extra: dict = field(default_factory=dict)
 
 
 def cache_root() -> Path:

@@ -9,7 +9,8 @@ from typing import Any
 from gankit.data import load_dataset
 from gankit.data.datasets import load_tfd_splits
 from gankit.errors import ConfigError
-from gankit.generate import load_generator
+from gankit.generate import LoadedGenerator, load_generator
+from gankit.metrics.classifier import class_stats, load_classifier
 from gankit.metrics.parzen import SIGMA_GRID, parzen_evaluate, parzen_folds
 
 
@@ -20,6 +21,25 @@ def run_dir_of(source: Path) -> Path | None:
     if source.parent.name == "checkpoints" and (source.parent.parent / "config.yaml").exists():
         return source.parent.parent
     return None
+
+
+def _dataset_of(g: LoadedGenerator, dataset: str | None) -> str:
+    dataset = dataset or g.config.get("dataset")
+    if dataset is None:
+        raise ConfigError(f"{g.source} does not record its dataset; pass --dataset.")
+    return dataset
+
+
+def _protocol(g: LoadedGenerator, dataset: str, seed: int, n_samples: int) -> dict[str, Any]:
+    return {"dataset": dataset, "checkpoint": str(g.source), "step": g.step, "epoch": g.epoch, "seed": seed,
+            "n_samples": n_samples}
+
+
+def _log_row(source: str | Path, row: dict[str, Any], log_to_run: bool) -> None:
+    run_dir = run_dir_of(Path(source))
+    if log_to_run and run_dir is not None:
+        with open(run_dir / "metrics.jsonl", "a") as handle:
+            handle.write(json.dumps(row) + "\n")
 
 
 def evaluate_parzen(
@@ -34,14 +54,10 @@ def evaluate_parzen(
 ) -> dict[str, Any]:
     """The paper's Parzen protocol on one checkpoint; returns (and logs) a metrics row."""
     g = load_generator(source)
-    config = g.config
-    dataset = dataset or config.get("dataset")
-    if dataset is None:
-        raise ConfigError(f"{g.source} does not record its dataset; pass --dataset.")
-    data_dir = data_dir or config.get("data_dir")
+    dataset = _dataset_of(g, dataset)
+    data_dir = data_dir or g.config.get("data_dir")
     samples = g.sample(n_samples, seed=seed, device=device).flatten(1).to(device)
-    common = {"kind": "parzen", "metric": "parzen_ll", "dataset": dataset, "checkpoint": str(g.source),
-              "step": g.step, "epoch": g.epoch, "seed": seed, "n_samples": n_samples}
+    common = {"kind": "parzen", "metric": "parzen_ll", **_protocol(g, dataset, seed, n_samples)}
     if dataset == "tfd":  # the paper: sigma and mean LL per fold, standard error across the 5 folds
         folds = []
         for fold in range(5):
@@ -56,9 +72,28 @@ def evaluate_parzen(
         result = parzen_evaluate(samples, valid, test, SIGMA_GRID)
         row = {**common, "valid_split": f"valid[:{n_valid}]", "test_split": f"test[:{len(test)}]",
                **result.to_dict()}
-    run_dir = run_dir_of(Path(source))
-    if log_to_run and run_dir is not None:
-        with open(run_dir / "metrics.jsonl", "a") as handle:
-            handle.write(json.dumps(row) + "\n")
+    _log_row(source, row, log_to_run)
     return row
 
+
+def evaluate_classes(
+    source: str | Path,
+    dataset: str | None = None,
+    data_dir: str | None = None,
+    n_samples: int = 10000,
+    seed: int = 0,
+    log_to_run: bool = True,
+    cache_dir: str | Path | None = None,
+) -> dict[str, Any]:
+    """Classes of n_samples generator samples by the cached classifier, beside the same counts on the test set."""
+    g = load_generator(source)
+    dataset = _dataset_of(g, dataset)
+    data_dir = data_dir or g.config.get("data_dir")
+    classifier = load_classifier(dataset, data_dir, cache_dir)
+    test = load_dataset(dataset, data_dir).test.float()
+    row = {"kind": "classes", "metric": "class_histogram", **_protocol(g, dataset, seed, n_samples),
+           "classifier": str(classifier.path), "classifier_test_accuracy": classifier.test_accuracy,
+           **class_stats(classifier, g.sample(n_samples, seed=seed)),
+           "test_set_kl_from_uniform": class_stats(classifier, test)["kl_from_uniform"]}
+    _log_row(source, row, log_to_run)
+    return row

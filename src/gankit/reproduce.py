@@ -12,9 +12,10 @@ from gankit.baselines import kmeans_mixture_samples
 from gankit.config import apply_overrides, from_preset
 from gankit.data import load_dataset
 from gankit.errors import ConfigError
-from gankit.evaluate import evaluate_parzen
+from gankit.evaluate import evaluate_classes, evaluate_parzen
 from gankit.figures import save_figure
 from gankit.fileio import atomic_write_bytes
+from gankit.metrics.classifier import LABELLED_DATASETS
 from gankit.metrics.parzen import parzen_evaluate
 from gankit.train import BEST, Trainer, resume_config
 
@@ -72,6 +73,8 @@ def reproduce_table1(dataset: str, out: str | Path, epochs: int, data_dir: str |
     row = evaluate_parzen(chosen, dataset, data_dir)
     result = {"dataset": dataset, "gankit": row, "selection": "highest Parzen monitor on valid[:1000]",
               "baselines": baseline_rows(dataset, data_dir) if baselines else []}
+    if dataset in LABELLED_DATASETS:  # which classes the chosen G draws (mode collapse on real data)
+        result["classes"] = evaluate_classes(chosen, dataset, data_dir)
     atomic_write_bytes(out / "table1.json", (json.dumps(result, indent=2) + "\n").encode())
     return result
 
@@ -87,6 +90,10 @@ def format_table(result: dict[str, Any]) -> str:
                  f"{g['test_ll']:8.1f} {g['test_se']:6.1f}")
     for b in result["baselines"]:
         lines.append(f"{b['model']:58s} {b['test_ll']:8.1f} {b['test_se']:6.1f}")
+    if "classes" in result:
+        c = result["classes"]
+        lines.append(f"classes of G's samples: {c['class_counts']}, {c['classes_covered']} of {c['classes']} covered, "
+                     f"KL from uniform {c['kl_from_uniform']:.4f} nats (test set {c['test_set_kl_from_uniform']:.4f})")
     return "\n".join(lines)
 
 

@@ -47,6 +47,7 @@ def test_reproduce_table1_on_idx_data(tmp_path, fixture_dir, capsys):
     assert rows[-1]["kind"] == "parzen" and rows[-1]["epoch"] == best_epoch
     ceiling = result["baselines"][0]
     assert ceiling["test_ll"] > result["baselines"][1]["test_ll"]  # real images beat the k-means mixture
+    assert (out / "parzen-curve.png").stat().st_size > 5000 and "parzen-curve.png" in printed
 
 
 def test_reproduce_rejects_unknown_dataset(capsys):

@@ -336,7 +336,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     result = reproduce_table1(args.dataset, out, args.epochs, args.data_dir, not args.no_baselines,
                               not args.no_progress, log=lambda m: print(m, file=sys.stderr))
     print(format_table(result))
-    print(f"result: {out / 'table1.json'}")
+    print(f"result: {out / 'table1.json'}\nParzen log-likelihood against epoch: {out / 'parzen-curve.png'}")
     return 0
 
 

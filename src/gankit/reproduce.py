@@ -76,6 +76,7 @@ def reproduce_table1(dataset: str, out: str | Path, epochs: int, data_dir: str |
     if dataset in LABELLED_DATASETS:  # which classes the chosen G draws (mode collapse on real data)
         result["classes"] = evaluate_classes(chosen, dataset, data_dir)
     atomic_write_bytes(out / "table1.json", (json.dumps(result, indent=2) + "\n").encode())
+    plot_parzen_curve(out, out / "parzen-curve.png")
     return result
 
 

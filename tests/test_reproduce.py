@@ -1,4 +1,5 @@
 import json
+import signal
 
 import pytest
 import torch
@@ -59,3 +60,26 @@ def test_reproduce_rejects_unknown_dataset(capsys):
 def test_evaluate_rejects_bad_counts(n, capsys):
     assert main(["evaluate", "x", "--n-samples", str(n)]) == 1
     assert "at least 1" in capsys.readouterr().err
+
+
+def test_reproduce_stops_without_evaluating_when_training_is_interrupted(tmp_path, fixture_dir, monkeypatch, capsys):
+    """Ctrl-C during `reproduce table1` stops the command: no evaluation, no table1.json, a hint to go on."""
+    from gankit import reproduce
+    from gankit.train import Trainer
+
+    def interrupted_run(self, resume=False, on_iteration=None):
+        def stop_after_first(trainer):
+            trainer._request_stop(signal.SIGINT, None)
+
+        return original(self, resume, stop_after_first)
+
+    original = Trainer.run
+    monkeypatch.setattr(reproduce.Trainer, "run", interrupted_run)
+    out = tmp_path / "t1"
+    code = main(["reproduce", "table1", "--dataset", "idx", "--data-dir", str(fixture_dir), "--epochs", "3",
+                 "--out", str(out), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 1 and "stopped by SIGINT at epoch 0" in err and "run the same command again" in err
+    assert not (out / "table1.json").exists() and checkpoint.list_checkpoints(out)
+    metrics = out / "metrics.jsonl"  # no epoch finished, and no evaluation row was written
+    assert not metrics.exists() or '"kind": "parzen"' not in metrics.read_text()

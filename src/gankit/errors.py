@@ -15,3 +15,7 @@ class DataError(GankitError):
 
 class CheckpointError(GankitError):
     """A checkpoint or run directory is missing, corrupt or unsafe to load."""
+
+
+class TrainingStopped(GankitError):
+    """Training was stopped by a signal before a command that needs it finished could go on."""

@@ -127,6 +127,23 @@ def test_run_dir_outputs(splits, tmp_path):
         Trainer(small(), run, splits, progress_bar=False).run()
 
 
+def test_changing_the_monitor_size_on_resume_restarts_the_best_epoch(splits, tmp_path):
+    """Monitor values of different sizes are not comparable, so best.safetensors starts again."""
+    run = tmp_path / "run"
+    Trainer(small(epochs=2, monitor_parzen=100), run, splits, progress_bar=False, log=lambda m: None).run()
+    same = Trainer(small(epochs=2, monitor_parzen=100), run, splits, progress_bar=False, log=lambda m: None)
+    same.load_checkpoint(checkpoint.latest(run))
+    assert same.best_monitor is not None  # same size: the best carries over
+    messages = []
+    bigger = Trainer(small(epochs=3, monitor_parzen=150), run, splits, progress_bar=False, log=messages.append)
+    bigger.run(resume=True)
+    assert any("monitor size changed to 150" in m for m in messages)
+    _, meta = checkpoint.read(run / "checkpoints" / "best.safetensors")
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert meta["epoch"] == 3 and meta["best_monitor"] == pytest.approx(rows[-1]["parzen_monitor"], abs=1e-3)
+    assert "150 samples" in rows[-1]["parzen_monitor_protocol"]
+
+
 def _train_briefly(splits, tmp_path, steps):
     config = small(max_steps=steps, epochs=100, batch_size=100, grid_size=64, seed=0)
     t = Trainer(config, tmp_path / "run", splits, progress_bar=False, log=lambda m: None)

@@ -169,6 +169,11 @@ class Trainer:
             self.state = Progress(meta["step"], meta["epoch"], meta["batch"], meta["wall_s"], meta["epoch_s"])
             self.stats_n = meta["stats_n"]
             self.best_monitor = meta.get("best_monitor")
+            if meta["config"].get("monitor_parzen") != self.config.monitor_parzen and self.best_monitor is not None:
+                # values of monitors of different sizes are not comparable: the best starts again
+                self.log(f"Parzen monitor size changed to {self.config.monitor_parzen}; "
+                         f"{BEST} will hold the best epoch under the new monitor")
+                self.best_monitor = None
         except (KeyError, RuntimeError, TypeError) as exc:
             raise CheckpointError(
                 f"{path} does not match this run's models or is missing state ({exc}); "

@@ -112,12 +112,16 @@ def plot_parzen_curve(run_dir: str | Path, path: str | Path) -> Path:
     import matplotlib.pyplot as plt
 
     rows = [json.loads(line) for line in (Path(run_dir) / "metrics.jsonl").read_text().splitlines() if line]
-    monitor = [(r["epoch"], r["parzen_monitor"]) for r in rows if r.get("kind") == "train" and "parzen_monitor" in r]
+    monitors: dict[str, list[tuple[int, float]]] = {}  # one line per monitor size (a run may change it on resume)
+    for r in rows:
+        if r.get("kind") == "train" and "parzen_monitor" in r:
+            size = r.get("parzen_monitor_protocol", "").split(" samples")[0]
+            monitors.setdefault(size, []).append((r["epoch"], r["parzen_monitor"]))
     full = sorted({(r["epoch"], r["test_ll"], r["test_se"]) for r in rows if r.get("kind") == "parzen"})
     fig, ax = plt.subplots(figsize=(7, 4))
-    if monitor:
-        ax.plot(*zip(*monitor), color="tab:blue", lw=1,
-                label="monitor: 1,000 samples on valid[:1000] (ranks epochs)")
+    for (size, points), colour in zip(monitors.items(), ("tab:blue", "tab:orange", "tab:purple", "tab:brown")):
+        n = f"{int(size):,}" if size.isdigit() else size
+        ax.plot(*zip(*points), color=colour, lw=1, label=f"monitor: {n} samples on valid[:{n}] (ranks epochs)")
     if full:
         ax.errorbar([f[0] for f in full], [f[1] for f in full], yerr=[f[2] for f in full], fmt="o",
                     color="tab:green", label="paper protocol: 10,000 samples, test set")

@@ -43,6 +43,7 @@ def test_reproduce_table1_on_idx_data(tmp_path, fixture_dir, capsys):
     # the evaluated checkpoint is the epoch with the best validation monitor, never chosen by test
     assert result["gankit"]["epoch"] == best_epoch
     assert result["gankit"]["checkpoint"].endswith("best.safetensors")
+    assert result["selection"] == "highest Parzen monitor (1000 samples, fixed z) on valid[:1000]"
     _, meta = checkpoint.read(out / "checkpoints" / "best.safetensors")
     assert meta["epoch"] == best_epoch
     assert rows[-1]["kind"] == "parzen" and rows[-1]["epoch"] == best_epoch

@@ -234,22 +234,23 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from gankit.errors import ConfigError
-    from gankit.evaluate import evaluate_classes, evaluate_parzen
+    from gankit.evaluate import dataset_of, evaluate_classes, evaluate_parzen
     from gankit.generate import load_generator
     from gankit.metrics.classifier import LABELLED_DATASETS
 
     if args.n_samples < 1 or args.n_valid < 1:
         raise ConfigError("--n-samples and --n-valid must be at least 1.")
+    g = load_generator(args.source)
+    dataset = dataset_of(g, args.dataset)
     if args.metrics in ("all", "parzen"):
-        row = evaluate_parzen(args.source, args.dataset, args.data_dir, args.n_samples, args.n_valid, args.seed,
+        row = evaluate_parzen(g, dataset, args.data_dir, args.n_samples, args.n_valid, args.seed,
                               args.device)
         sigma = f"sigma {row['sigma']:.3f}" if "sigma" in row else "sigma per fold"
         print(f"Parzen log-likelihood on {row['dataset']} {row['test_split']}: {row['test_ll']:.1f} +- "
               f"{row['test_se']:.1f} nats ({sigma} chosen on {row['valid_split']}, "
               f"{row['n_samples']} samples, checkpoint step {row['step']})")
-    dataset = args.dataset or load_generator(args.source).config.get("dataset")
     if args.metrics == "classes" or (args.metrics == "all" and dataset in LABELLED_DATASETS):
-        row = evaluate_classes(args.source, args.dataset, args.data_dir, args.n_samples, args.seed)
+        row = evaluate_classes(g, dataset, args.data_dir, args.n_samples, args.seed)
         print(f"Classes of {row['n_samples']} samples: {row['class_counts']} -> {row['classes_covered']} of "
               f"{row['classes']} covered, KL from uniform {row['kl_from_uniform']:.4f} nats (real test images "
               f"{row['test_set_kl_from_uniform']:.4f}; classifier test accuracy "

@@ -23,7 +23,12 @@ def run_dir_of(source: Path) -> Path | None:
     return None
 
 
-def _dataset_of(g: LoadedGenerator, dataset: str | None) -> str:
+def _loaded(source: str | Path | LoadedGenerator) -> LoadedGenerator:
+    return source if isinstance(source, LoadedGenerator) else load_generator(source)
+
+
+def dataset_of(g: LoadedGenerator, dataset: str | None = None) -> str:
+    """The dataset to evaluate on: the one given, else the one the generator was trained on."""
     dataset = dataset or g.config.get("dataset")
     if dataset is None:
         raise ConfigError(f"{g.source} does not record its dataset; pass --dataset.")
@@ -35,15 +40,15 @@ def _protocol(g: LoadedGenerator, dataset: str, seed: int, n_samples: int) -> di
             "n_samples": n_samples}
 
 
-def _log_row(source: str | Path, row: dict[str, Any], log_to_run: bool) -> None:
-    run_dir = run_dir_of(Path(source))
+def _log_row(g: LoadedGenerator, row: dict[str, Any], log_to_run: bool) -> None:
+    run_dir = run_dir_of(g.source)
     if log_to_run and run_dir is not None:
         with open(run_dir / "metrics.jsonl", "a") as handle:
             handle.write(json.dumps(row) + "\n")
 
 
 def evaluate_parzen(
-    source: str | Path,
+    source: str | Path | LoadedGenerator,
     dataset: str | None = None,
     data_dir: str | None = None,
     n_samples: int = 10000,
@@ -53,8 +58,8 @@ def evaluate_parzen(
     log_to_run: bool = True,
 ) -> dict[str, Any]:
     """The paper's Parzen protocol on one checkpoint; returns (and logs) a metrics row."""
-    g = load_generator(source)
-    dataset = _dataset_of(g, dataset)
+    g = _loaded(source)
+    dataset = dataset_of(g, dataset)
     data_dir = data_dir or g.config.get("data_dir")
     samples = g.sample(n_samples, seed=seed, device=device).flatten(1).to(device)
     common = {"kind": "parzen", "metric": "parzen_ll", **_protocol(g, dataset, seed, n_samples)}
@@ -72,12 +77,12 @@ def evaluate_parzen(
         result = parzen_evaluate(samples, valid, test, SIGMA_GRID)
         row = {**common, "valid_split": f"valid[:{n_valid}]", "test_split": f"test[:{len(test)}]",
                **result.to_dict()}
-    _log_row(source, row, log_to_run)
+    _log_row(g, row, log_to_run)
     return row
 
 
 def evaluate_classes(
-    source: str | Path,
+    source: str | Path | LoadedGenerator,
     dataset: str | None = None,
     data_dir: str | None = None,
     n_samples: int = 10000,
@@ -86,8 +91,8 @@ def evaluate_classes(
     cache_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Classes of n_samples generator samples by the cached classifier, beside the same counts on the test set."""
-    g = load_generator(source)
-    dataset = _dataset_of(g, dataset)
+    g = _loaded(source)
+    dataset = dataset_of(g, dataset)
     data_dir = data_dir or g.config.get("data_dir")
     classifier = load_classifier(dataset, data_dir, cache_dir)
     test = load_dataset(dataset, data_dir).test.float()
@@ -95,5 +100,5 @@ def evaluate_classes(
            "classifier": str(classifier.path), "classifier_test_accuracy": classifier.test_accuracy,
            **class_stats(classifier, g.sample(n_samples, seed=seed)),
            "test_set_kl_from_uniform": class_stats(classifier, test)["kl_from_uniform"]}
-    _log_row(source, row, log_to_run)
+    _log_row(g, row, log_to_run)
     return row

@@ -9,7 +9,7 @@ from typing import Any
 
 from gankit import checkpoint
 from gankit.baselines import kmeans_mixture_samples
-from gankit.config import apply_overrides, from_preset
+from gankit.config import apply_overrides, from_preset, load_yaml
 from gankit.data import load_dataset
 from gankit.errors import ConfigError, TrainingStopped
 from gankit.evaluate import evaluate_classes, evaluate_parzen
@@ -74,7 +74,9 @@ def reproduce_table1(dataset: str, out: str | Path, epochs: int, data_dir: str |
     if not chosen.exists():
         chosen = checkpoint.latest(out)
     row = evaluate_parzen(chosen, dataset, data_dir)
-    result = {"dataset": dataset, "gankit": row, "selection": "highest Parzen monitor on valid[:1000]",
+    n_monitor = load_yaml(out / "config.yaml").monitor_parzen
+    result = {"dataset": dataset, "gankit": row,
+              "selection": f"highest Parzen monitor ({n_monitor} samples, fixed z) on valid[:{n_monitor}]",
               "baselines": baseline_rows(dataset, data_dir) if baselines else []}
     if dataset in LABELLED_DATASETS:  # which classes the chosen G draws (mode collapse on real data)
         result["classes"] = evaluate_classes(chosen, dataset, data_dir)

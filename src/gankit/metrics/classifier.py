@@ -43,11 +43,15 @@ class Classifier:
     test_accuracy: float
     path: Path
 
-    @torch.no_grad()
-    def predict(self, images: torch.Tensor, batch: int = 2000) -> torch.Tensor:
-        """Class index of each image; images are (N, 784) or (N, 1, 28, 28) in [0, 1]."""
-        x = images.reshape(len(images), -1).float().cpu()
-        return torch.cat([self.net(x[i : i + batch]).argmax(1) for i in range(0, len(x), batch)])
+    def predict(self, images: torch.Tensor) -> torch.Tensor:
+        return predict(self.net, images)
+
+
+@torch.no_grad()
+def predict(net: nn.Module, images: torch.Tensor, batch: int = 2000) -> torch.Tensor:
+    """Class index of each image; images are (N, 784) or (N, 1, 28, 28) in [0, 1]."""
+    x = images.reshape(len(images), -1).float().cpu()
+    return torch.cat([net(x[i : i + batch]).argmax(1) for i in range(0, len(x), batch)])
 
 
 def _train(dataset: str, data_dir: str | None, log: Callable[[str], None]) -> tuple[nn.Module, float]:
@@ -66,8 +70,7 @@ def _train(dataset: str, data_dir: str | None, log: Callable[[str], None]) -> tu
             opt.step()
         log(f"classifier epoch {epoch + 1}/{RECIPE['epochs']}: last batch loss {loss.item():.3f}")
     net.eval()
-    classifier = Classifier(net, dataset, 0.0, Path())
-    accuracy = float((classifier.predict(splits.test.float()) == splits.test.labels).double().mean())
+    accuracy = float((predict(net, splits.test.float()) == splits.test.labels).double().mean())
     return net, accuracy
 
 
@@ -82,11 +85,11 @@ def load_classifier(
         raise ConfigError(f"no class counts for {dataset!r}: a classifier exists for {', '.join(LABELLED_DATASETS)}.")
     cache_dir = Path(cache_dir) if cache_dir is not None else cache_root() / "classifiers"
     path = cache_dir / f"{dataset}-classifier.safetensors"
-    net = classifier_net().eval()
     if path.exists():
         try:
             tensors, meta = checkpoint.read(path, formats=(CLASSIFIER_FORMAT,))
             if meta.get("recipe") == RECIPE and meta.get("dataset") == dataset:
+                net = classifier_net().eval()
                 net.load_state_dict(tensors)
                 return Classifier(net, dataset, float(meta["test_accuracy"]), path)
             log(f"cached classifier {path} was trained with another recipe; training a new one")

@@ -43,3 +43,18 @@ def isolated_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("GANKIT_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("GANKIT_OFFLINE", "1")
     monkeypatch.delenv("GANKIT_DATA", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def pin_cpu(request, monkeypatch):
+    """Tests run on the CPU whatever the machine has (device 'auto' would pick a GPU and meet the CPU
+    tensors the tests build); the CUDA tests in test_cuda.py ask for 'cuda' by name."""
+    if request.module.__name__.endswith("test_cuda"):
+        return
+    import torch
+
+    import gankit.train
+
+    real = gankit.train.resolve_device
+    monkeypatch.setattr(gankit.train, "resolve_device",
+                        lambda name: torch.device("cpu") if name == "auto" else real(name))

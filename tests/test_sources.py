@@ -65,24 +65,50 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
-def test_explicit_dir_wins_over_cache(originals, tmp_path, monkeypatch):
+def test_explicit_dir_is_used_or_refused_never_replaced(originals, tmp_path, monkeypatch):
     spec = make_spec(originals)
     cache = tmp_path / "cache" / "toy"
     shutil.copytree(originals[0], cache)
     other = write_fixture(tmp_path / "other", seed=7)
-    # same shapes, different bytes: the explicit dir is tried first and fails its checksum, so the
-    # cache is used and the failure is reported in one line
-    messages = []
-    arrays = fetch(spec, other, log=messages.append, offline=True)
-    assert any("data dir" in m and "fails its checksum" in m for m in messages)
-    np.testing.assert_array_equal(arrays["train_images"], np.frombuffer(
-        (originals[0] / "train-images-idx3-ubyte").read_bytes()[16:], np.uint8).reshape(1200, 28, 28))
+    # same shapes, different bytes: the named dir fails its checksum, and although the cache holds
+    # good files, the user asked for this folder: refused in one sentence, no fall-through
+    with pytest.raises(DataError, match=r"cannot be read from --data-dir .*fails its checksum.*drop --data-dir"):
+        fetch(spec, other, log=lambda m: None, offline=True)
+    # truncated, missing or wrong-format files, and a folder that does not exist, are refused alike
+    truncated = tmp_path / "truncated"
+    shutil.copytree(originals[0], truncated)
+    blob = (truncated / "train-images-idx3-ubyte").read_bytes()
+    (truncated / "train-images-idx3-ubyte").write_bytes(blob[: len(blob) // 2])
+    missing = tmp_path / "missing"
+    shutil.copytree(originals[0], missing)
+    (missing / "t10k-labels-idx1-ubyte").unlink()
+    garbage = tmp_path / "garbage"
+    shutil.copytree(originals[0], garbage)
+    (garbage / "train-labels-idx1-ubyte").write_bytes(b"\x89PNG not an idx file at all")
+    for bad in (truncated, missing, garbage, tmp_path / "nowhere"):
+        with pytest.raises(DataError, match="data-dir"):
+            fetch(spec, bad, log=lambda m: None, offline=True)
+    monkeypatch.setenv("GANKIT_DATA", str(truncated))
+    with pytest.raises(DataError, match=r"\$GANKIT_DATA"):
+        fetch(spec, log=lambda m: None, offline=True)
     # a good explicit dir (given through GANKIT_DATA) is taken without touching the cache
     shutil.rmtree(cache)
     monkeypatch.setenv("GANKIT_DATA", str(originals[0]))
-    messages.clear()
+    messages = []
     assert fetch(spec, log=messages.append, offline=True)["test_labels"].shape == (200,)
     assert messages == []
+
+
+def test_cli_with_a_bad_data_dir_exits_with_one_line_and_trains_nothing(tmp_path, capsys):
+    from gankit.cli import main
+
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "train-images-idx3-ubyte").write_bytes(b"junk")
+    code = main(["train", "--data-dir", str(bad), "--epochs", "1", "--out", str(tmp_path / "run"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "cannot be read from --data-dir" in err and not (tmp_path / "run").exists()
 
 
 def test_system_copy_used_after_cache(originals, tmp_path):

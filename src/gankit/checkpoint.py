@@ -31,7 +31,13 @@ def write(path: str | Path, tensors: dict[str, torch.Tensor], meta: dict[str, An
     path = Path(path)
     header = {"gankit": json.dumps({"format": fmt, **meta})}
     cpu = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
-    atomic_write_bytes(path, save(cpu, metadata=header))
+    try:
+        atomic_write_bytes(path, save(cpu, metadata=header))
+    except OSError as exc:
+        raise CheckpointError(
+            f"could not write {path} ({exc.strerror or exc}); the files already there are intact. "
+            "Free disk space or fix the folder's permissions, then resume."
+        ) from None
     return path
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from dataclasses import fields
 from pathlib import Path
@@ -193,11 +194,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     config.validate()
     trainer = Trainer(config, run_dir, progress_bar=not args.no_progress)
     state = trainer.run(resume=bool(args.resume))
-    if state.stopped_by is None:
-        grid = run_dir / "samples" / f"epoch-{state.epoch:04d}.png"
-        print(f"done: {state.epoch} epochs, {state.step} steps, {state.wall_s:.0f} s of training")
-        if grid.exists():
-            print(f"samples: {grid}")
+    if state.stopped_by is not None:  # a clean stop is not a finished job: exit as shells do (128 + signal)
+        return 128 + int(getattr(signal.Signals, state.stopped_by, signal.SIGTERM))
+    grid = run_dir / "samples" / f"epoch-{state.epoch:04d}.png"
+    print(f"done: {state.epoch} epochs, {state.step} steps, {state.wall_s:.0f} s of training")
+    if grid.exists():
+        print(f"samples: {grid}")
+    if trainer.health is not None:
+        from gankit.train import describe_health
+
+        if trainer.health.healthy:
+            print(f"health: healthy at epoch {state.epoch} ({describe_health(trainer.health_stats)})")
+        else:
+            print(f"health: {trainer.health.message}")
     return 0
 
 
@@ -395,6 +404,11 @@ def main(argv: list[str] | None = None) -> int:
         return handlers[args.command](args)
     except GankitError as exc:
         print(f"gankit: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a file that cannot be read or written: say which and why, in one line
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"gankit: error: cannot access{where}: {exc.strerror or exc}; check the path, its permissions "
+              "and the free disk space. Files already written are intact.", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("gankit: interrupted", file=sys.stderr)

@@ -20,11 +20,13 @@ from gankit.fileio import atomic_write_bytes
 
 DATASETS = ("mnist", "fashion-mnist", "cifar10", "tfd", "idx", "toy1d-gaussian", "toy1d-mixture", "toy2d-ring",
             "toy2d-grid")
-MODELS = ("paper-mnist", "paper-tfd", "paper-tfd-stage2", "paper-cifar10-fc", "paper-cifar10-conv", "toy-mlp")
+MODELS = ("paper-mnist", "mlp-bn", "paper-tfd", "paper-tfd-stage2", "paper-cifar10-fc", "paper-cifar10-conv", "toy-mlp")
 NOISES = ("uniform", "gaussian")
 UPDATE_ORDERS = ("simultaneous", "sequential")
 G_OBJECTIVES = ("non-saturating", "minimax")
 PRECISIONS = ("fp32", "bf16")
+OPTIMIZERS = ("momentum", "adam")
+HEALTH_ACTIONS = ("off", "warn", "stop")
 
 
 @dataclass
@@ -45,7 +47,10 @@ class TrainConfig:
     update_order: str = "simultaneous"
     g_objective: str = "non-saturating"
     d_loss_scale: float = 0.5
-    # optimisation (pylearn2 SGD with classical momentum, one rule for D and G)
+    # optimisation (pylearn2 SGD with classical momentum, one rule for D and G; adam for the demo recipe)
+    optimizer: str = "momentum"
+    adam_beta1: float = 0.5
+    adam_beta2: float = 0.999
     lr: float = 0.1
     lr_decay: float = 1.000004
     lr_min: float = 1e-6
@@ -62,12 +67,15 @@ class TrainConfig:
     device: str = "auto"
     precision: str = "fp32"
     checkpoint_every: int = 1
+    checkpoint_minutes: float = 10.0  # also checkpoint mid-epoch after this much training time (0 = off)
     keep_checkpoints: int = 3
     sample_every: int = 1
     grid_size: int = 64
     # cheap Parzen estimate after every epoch (this many samples and validation images; 0 = off);
     # a monitor that picks the best epoch, not the reported figure
     monitor_parzen: int = 1000
+    # training-health monitor after every epoch (collapse, D overwhelming G): off, warn, or stop the run
+    health: str = "warn"
 
     def validate(self) -> TrainConfig:
         """Raise ConfigError naming the first invalid field and the values it accepts."""
@@ -78,6 +86,8 @@ class TrainConfig:
             "update_order": UPDATE_ORDERS,
             "g_objective": G_OBJECTIVES,
             "precision": PRECISIONS,
+            "optimizer": OPTIMIZERS,
+            "health": HEALTH_ACTIONS,
         }
         for name, allowed in choices.items():
             value = getattr(self, name)
@@ -94,6 +104,8 @@ class TrainConfig:
             raise ConfigError(f"max_norm must be a positive number or null, got {self.max_norm}.")
         if self.model == "paper-tfd-stage2" and not self.g_init_from:
             raise ConfigError("model paper-tfd-stage2 needs --g-init-from RUN_DIR, the paper-tfd stage-1 run.")
+        if not (math.isfinite(self.checkpoint_minutes) and self.checkpoint_minutes >= 0):
+            raise ConfigError(f"checkpoint_minutes must be 0 (off) or positive, got {self.checkpoint_minutes}.")
         if self.monitor_parzen < 0:
             raise ConfigError(f"monitor_parzen must be 0 (off) or a positive integer, got {self.monitor_parzen}.")
         if self.max_steps is not None and self.max_steps < 1:
@@ -104,7 +116,7 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be a positive finite number, got {value}.")
         if not (math.isfinite(self.lr_decay) and self.lr_decay >= 1.0):
             raise ConfigError(f"lr_decay must be >= 1 (lr is divided by it), got {self.lr_decay}.")
-        for name in ("momentum_start", "momentum_end"):
+        for name in ("momentum_start", "momentum_end", "adam_beta1", "adam_beta2"):
             value = getattr(self, name)
             if not 0.0 <= value < 1.0:
                 raise ConfigError(f"{name} must lie in [0, 1), got {value}.")
@@ -131,6 +143,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     # `--update-order sequential --g-objective minimax --d-loss-scale 1`.
     "paper-mnist": {},
     "paper-fashion-mnist": {"dataset": "fashion-mnist"},
+    # `make demo`: the paper's MNIST G and D with Adam instead of the paper's momentum SGD, because the
+    # paper's recipe collapses early at most seeds (docs/results/seed-study.json, demo-seeds.json)
+    "demo-mnist": {"model": "mlp-bn", "optimizer": "adam", "lr": 2e-4, "lr_decay": 1.0, "epochs": 10},
     # tfd_pretrain/pretrain.yaml then train.yaml: 50 epochs, then 22 with two new bottom G layers
     "paper-tfd": {"dataset": "tfd", "model": "paper-tfd", "noise": "gaussian", "lr": 0.05, "epochs": 50,
                   "max_norm": 1.9365},
@@ -215,9 +230,13 @@ def load_yaml(path: str | Path, base: TrainConfig | None = None) -> TrainConfig:
     """Read a YAML mapping of field values on top of base (defaults when None)."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.safe_load(path.read_bytes().decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist.") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not a text file (not UTF-8); pass a YAML file.") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path} ({exc.strerror}).") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"config file {path} is not valid YAML ({exc.__class__.__name__}).") from None
     if data is None:

@@ -12,6 +12,7 @@ from gankit.errors import ConfigError
 from gankit.generate import LoadedGenerator, load_generator
 from gankit.metrics.classifier import class_stats, load_classifier
 from gankit.metrics.parzen import SIGMA_GRID, parzen_evaluate, parzen_folds
+from gankit.runtime import resolve_device
 
 
 def run_dir_of(source: Path) -> Path | None:
@@ -58,6 +59,7 @@ def evaluate_parzen(
     log_to_run: bool = True,
 ) -> dict[str, Any]:
     """The paper's Parzen protocol on one checkpoint; returns (and logs) a metrics row."""
+    device = resolve_device(device)
     g = _loaded(source)
     dataset = dataset_of(g, dataset)
     data_dir = data_dir or g.config.get("data_dir")

@@ -10,7 +10,8 @@ import torch
 from torch import nn
 
 from gankit import checkpoint
-from gankit.errors import CheckpointError
+from gankit.config import NOISES
+from gankit.errors import CheckpointError, ConfigError
 from gankit.nets import build_generator, sample_noise
 
 GENERATOR_FORMAT = "gankit-generator-1"
@@ -54,19 +55,26 @@ def load_generator(path: str | Path) -> LoadedGenerator:
     """Accepts a run directory (latest checkpoint), a training checkpoint or an exported G file."""
     source = _resolve(Path(path))
     tensors, meta = checkpoint.read(source, formats=(checkpoint.FORMAT, GENERATOR_FORMAT))
-    if meta["format"] == GENERATOR_FORMAT:
-        weights, spec = tensors, meta
-    else:
-        cfg = meta["config"]
-        weights = checkpoint.split_prefix(tensors, "G")
-        spec = {"model": cfg["model"], "z_dim": cfg["z_dim"], "noise": cfg["noise"],
-                "image_shape": meta["image_shape"], "step": meta["step"], "epoch": meta["epoch"]}
-    shape = tuple(spec["image_shape"])
-    net = build_generator(spec["model"], spec["z_dim"], int(np.prod(shape)))
     try:
+        if meta["format"] == GENERATOR_FORMAT:
+            weights, spec = tensors, meta
+        else:
+            cfg = meta["config"]
+            weights = checkpoint.split_prefix(tensors, "G")
+            spec = {"model": cfg["model"], "z_dim": cfg["z_dim"], "noise": cfg["noise"],
+                    "image_shape": meta["image_shape"], "step": meta["step"], "epoch": meta["epoch"]}
+        shape = tuple(int(d) for d in spec["image_shape"])
+        if len(shape) != 3 or min(shape) < 1 or not isinstance(spec["z_dim"], int) or spec["z_dim"] < 1:
+            raise ValueError(f"image_shape {spec['image_shape']}, z_dim {spec['z_dim']}")
+        if spec["noise"] not in NOISES:
+            raise ValueError(f"noise {spec['noise']!r}")
+        net = build_generator(spec["model"], spec["z_dim"], int(np.prod(shape)))
         net.load_state_dict(weights)
-    except RuntimeError as exc:
-        raise CheckpointError(f"{source} does not hold a {spec['model']} generator ({exc}).") from None
+    except (KeyError, TypeError, ValueError, RuntimeError, ConfigError) as exc:
+        raise CheckpointError(
+            f"{source} is a gankit file whose header or weights are missing or inconsistent "
+            f"({str(exc).splitlines()[0]}); use another checkpoint or export G again."
+        ) from None
     return LoadedGenerator(net.eval(), spec["model"], spec["noise"], spec["z_dim"], shape, source, spec.get("step"),
                            spec.get("epoch"), meta.get("config", {}))
 

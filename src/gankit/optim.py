@@ -47,3 +47,52 @@ class MomentumSGD:
         with torch.no_grad():
             for name, v in zip(self.names, self.velocity):
                 v.copy_(tensors[name])
+
+
+class Adam:
+    """torch.optim.Adam behind MomentumSGD's interface (named params, step from given gradients).
+
+    Not the paper's optimiser: the demo recipe's, which trains MNIST without collapsing at every
+    seed tried (docs/results/demo-seeds.json). mu is ignored; betas are fixed at construction.
+    """
+
+    def __init__(self, named_params: dict[str, torch.nn.Parameter], betas: tuple[float, float]) -> None:
+        self.names = list(named_params)
+        self.params = [named_params[n] for n in self.names]
+        self.opt = torch.optim.Adam(self.params, lr=1e-3, betas=betas, foreach=True)
+
+    def step(self, grads: list[torch.Tensor] | tuple[torch.Tensor, ...], lr: float, mu: float) -> None:
+        for p, g in zip(self.params, grads):
+            p.grad = g
+        self.opt.param_groups[0]["lr"] = lr
+        self.opt.step()
+        for p in self.params:
+            p.grad = None
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        out = {}
+        for name, p in zip(self.names, self.params):
+            state = self.opt.state.get(p)
+            if state:
+                out[f"{name}.exp_avg"] = state["exp_avg"]
+                out[f"{name}.exp_avg_sq"] = state["exp_avg_sq"]
+                out[f"{name}.step"] = torch.as_tensor(state["step"], dtype=torch.float32).reshape(1)
+        return out
+
+    def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
+        if not tensors:  # saved before the first step
+            return
+        for name, p in zip(self.names, self.params):
+            if f"{name}.exp_avg" not in tensors:
+                raise KeyError(f"Adam state for {name}")
+            self.opt.state[p] = {
+                "step": tensors[f"{name}.step"].reshape(()).to(torch.float32).clone(),
+                "exp_avg": tensors[f"{name}.exp_avg"].to(p.device).clone(),
+                "exp_avg_sq": tensors[f"{name}.exp_avg_sq"].to(p.device).clone(),
+            }
+
+
+def make_optimizer(kind: str, named_params: dict[str, torch.nn.Parameter],
+                   betas: tuple[float, float] = (0.5, 0.999)) -> MomentumSGD | Adam:
+    """The paper's classical momentum ('momentum') or Adam ('adam')."""
+    return Adam(named_params, betas) if kind == "adam" else MomentumSGD(named_params)

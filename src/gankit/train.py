@@ -16,10 +16,12 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import signal
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,15 +36,18 @@ from gankit.data import Splits, load_dataset
 from gankit.errors import CheckpointError, ConfigError, GankitError
 from gankit.figures import save_grid
 from gankit.fileio import atomic_write_bytes
+from gankit.health import Verdict, health_stats, judge
 from gankit.metrics.parzen import SIGMA_GRID, parzen_log_likelihoods
 from gankit.nets import build_models, max_norm_, sample_noise
 from gankit.objectives import d_loss, g_loss
-from gankit.optim import MomentumSGD, learning_rate, momentum
+from gankit.optim import learning_rate, make_optimizer, momentum
+from gankit.runtime import resolve_device
 
 # Fields that may change when a run is resumed; anything else would make it a different run.
 RESUMABLE_FIELDS = ("epochs", "max_steps", "checkpoint_every", "keep_checkpoints", "sample_every",
-                    "device", "data_dir", "monitor_parzen")
+                    "device", "data_dir", "monitor_parzen", "health", "checkpoint_minutes")
 BEST = "best.safetensors"  # the checkpoint with the highest Parzen monitor so far
+HEALTH_SAMPLES = 1000  # fixed-noise samples the health monitor judges each epoch
 STATS = ("d_loss", "g_loss", "d_real", "d_fake")
 
 
@@ -50,13 +55,8 @@ class TrainingDiverged(GankitError):
     """Losses became NaN or infinite."""
 
 
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {name} was asked for but CUDA is not available; use --device cpu.")
-    return device
+class RunCollapsed(GankitError):
+    """The health monitor found mode collapse and the run was configured to stop (health: stop)."""
 
 
 @dataclass
@@ -95,6 +95,8 @@ class Trainer:
                 f"({config.batch_size} x {config.d_steps}); lower --batch-size."
             )
         self.image_shape = train.shape
+        # what the run trains on: a resume must find the same images, whatever folder they now sit in
+        self.data_fingerprint = {"train_images": len(train), "crc32": zlib.crc32(train.images.numpy().tobytes())}
         self.data = train.float(self.device)
         pixel_mean = self.data.mean(0).cpu()
         self.G, self.D = build_models(config.model, config.z_dim, self.data.shape[1], pixel_mean, config.seed)
@@ -102,8 +104,9 @@ class Trainer:
             load_stage1_generator(self.G, config.g_init_from)
         self.G.to(self.device).train()
         self.D.to(self.device).train()
-        self.opt_g = MomentumSGD(dict(self.G.named_parameters()))
-        self.opt_d = MomentumSGD(dict(self.D.named_parameters()))
+        betas = (config.adam_beta1, config.adam_beta2)
+        self.opt_g = make_optimizer(config.optimizer, dict(self.G.named_parameters()), betas)
+        self.opt_d = make_optimizer(config.optimizer, dict(self.D.named_parameters()), betas)
         # Noise and dropout draw from rng; the epoch permutations from data_rng (on the CPU, so the
         # order of examples does not depend on the device).
         self.rng = torch.Generator(self.device).manual_seed(config.seed + 1)
@@ -115,11 +118,19 @@ class Trainer:
         self.monitor_z = sample_noise(n_monitor, config.z_dim, config.noise,
                                       torch.Generator().manual_seed(config.seed + 4)).to(self.device)
         self.best_monitor: float | None = None
+        self.health_z = sample_noise(HEALTH_SAMPLES, config.z_dim, config.noise,
+                                     torch.Generator().manual_seed(config.seed + 5)).to(self.device)
+        self.health_real = self.splits.valid.float(self.device)[:HEALTH_SAMPLES]
+        self.health: Verdict | None = None  # the latest verdict of the health monitor
+        self.health_stats: dict[str, Any] | None = None  # and the statistics it was read from
+        self._classify: Callable[[torch.Tensor], torch.Tensor] | None = None
         self.state = Progress()
         self.perm: torch.Tensor | None = None
         self.stats = torch.zeros(len(STATS), device=self.device, dtype=torch.float64)
         self.stats_n = 0
         self._stop_signal: str | None = None
+        self._lock: RunLock | None = None
+        self._last_save = time.perf_counter()
         self.batches_per_epoch = len(train) // config.batch_size
         self.iterations_per_epoch = self.batches_per_epoch // config.d_steps
 
@@ -146,17 +157,57 @@ class Trainer:
             "wall_s": s.wall_s, "epoch_s": s.epoch_s, "stats_n": self.stats_n,
             "best_monitor": self.best_monitor,
             "image_shape": list(self.image_shape),
+            "data": self.data_fingerprint,
             "torch": torch.__version__,
         }
 
+    def _check_finite(self) -> None:
+        """Refuse to save a diverged state as if it were a good one."""
+        stats_ok = all(math.isfinite(v) for v in self.stats.tolist())
+        weights_ok = all(bool(torch.isfinite(p).all()) for p in (*self.G.parameters(), *self.D.parameters()))
+        if not (stats_ok and weights_ok):
+            good = checkpoint.list_checkpoints(self.run_dir)
+            raise TrainingDiverged(
+                f"training diverged at step {self.state.step} (losses or weights became NaN or infinite), so "
+                "nothing was saved; " + (f"the last good checkpoint is {good[-1]}; lower --lr and start a new run."
+                                         if good else "lower --lr and start again.")
+            )
+
     def save_checkpoint(self) -> Path:
+        self._check_finite()
         path = self.run_dir / "checkpoints" / checkpoint.checkpoint_name(self.state.step)
         checkpoint.write(path, self.state_tensors(), self.state_meta())
         checkpoint.prune(self.run_dir, self.config.keep_checkpoints)
+        self._last_save = time.perf_counter()
         return path
+
+    def check_resumable(self, path: str | Path, meta: dict[str, Any]) -> None:
+        """The resume rule: only RESUMABLE_FIELDS may differ from the checkpoint's config, and the
+        training images must be the same ones."""
+        stored = meta.get("config")
+        if not isinstance(stored, dict):
+            raise CheckpointError(f"{path} does not record its configuration; it cannot be resumed.")
+        mine = self.config.to_dict()
+        changed = [f"{k} {stored[k]!r} -> {mine[k]!r}" for k in mine
+                   if k in stored and k not in RESUMABLE_FIELDS and stored[k] != mine[k]]
+        if changed:
+            raise ConfigError(
+                f"{self.run_dir} was trained with other settings than it is resumed with ({', '.join(changed)}); "
+                f"only {', '.join(RESUMABLE_FIELDS)} may change on resume (check config.yaml). "
+                "Start a new run with --out instead."
+            )
+        data = meta.get("data")
+        if data is not None and data != self.data_fingerprint:
+            raise ConfigError(
+                f"{self.run_dir} was trained on other images ({data['train_images']} training images, crc32 "
+                f"{data['crc32']}) than {self.config.dataset} from {self.config.data_dir or 'the default source'} "
+                f"gives now ({self.data_fingerprint['train_images']}, crc32 {self.data_fingerprint['crc32']}); "
+                "resume with the data it was trained on, or start a new run with --out."
+            )
 
     def load_checkpoint(self, path: str | Path) -> None:
         tensors, meta = checkpoint.read(path)
+        self.check_resumable(path, meta)
         try:
             self.G.load_state_dict(checkpoint.split_prefix(tensors, "G"))
             self.D.load_state_dict(checkpoint.split_prefix(tensors, "D"))
@@ -174,7 +225,7 @@ class Trainer:
                 self.log(f"Parzen monitor size changed to {self.config.monitor_parzen}; "
                          f"{BEST} will hold the best epoch under the new monitor")
                 self.best_monitor = None
-        except (KeyError, RuntimeError, TypeError) as exc:
+        except (KeyError, RuntimeError, TypeError, ValueError, AttributeError) as exc:
             raise CheckpointError(
                 f"{path} does not match this run's models or is missing state ({exc}); "
                 "resume with the config the checkpoint was written with."
@@ -295,6 +346,32 @@ class Trainer:
         with open(self.run_dir / "metrics.jsonl", "a") as handle:
             handle.write(json.dumps(row) + "\n")
 
+    def _health_classifier(self) -> Callable[[torch.Tensor], torch.Tensor] | None:
+        """The cached classifier of a labelled dataset (trained on first use), else None."""
+        from gankit.metrics.classifier import LABELLED_DATASETS, load_classifier, predict
+
+        if self._classify is None and self.config.dataset in LABELLED_DATASETS and self.image_shape == (1, 28, 28):
+            net = load_classifier(self.config.dataset, self.config.data_dir, log=self.log).net
+            self._classify = lambda images: predict(net, images)
+        return self._classify
+
+    def _check_health(self, row: dict[str, Any]) -> None:
+        """Add the health monitor's statistics to the epoch's row; log a line when the verdict changes."""
+        if self.config.health == "off" or self.image_shape[1] == 1 or not len(self.health_real):
+            return
+        start = time.perf_counter()
+        stats = health_stats(self.G, self.health_z, self.health_real, self.image_shape, self._health_classifier())
+        stats.update(d_real=row["d_real"], d_fake=row["d_fake"])
+        verdict = judge(stats, row["epoch"])
+        stats.pop("d_real"), stats.pop("d_fake")
+        row["health"] = {**stats, "verdict": verdict.message, "seconds": round(time.perf_counter() - start, 3)}
+        before = (False, False) if self.health is None else (self.health.collapsed, self.health.d_overwhelms)
+        now = (verdict.collapsed, verdict.d_overwhelms)
+        if now != before:  # one line when the run falls ill, changes illness, or recovers
+            self.log(f"gankit: {verdict.message}" if not verdict.healthy else
+                     f"gankit: recovered at epoch {row['epoch']}: {describe_health(row['health'])}")
+        self.health, self.health_stats = verdict, row["health"]
+
     def _trim_metrics(self) -> None:
         """Drop training rows past the restored checkpoint, so a resumed run does not repeat them."""
         path = self.run_dir / "metrics.jsonl"
@@ -336,18 +413,32 @@ class Trainer:
         return row
 
     def _start_run_dir(self, resume: bool) -> None:
-        if resume:
-            self.load_checkpoint(checkpoint.latest(self.run_dir))
+        if self.run_dir.exists() and not self.run_dir.is_dir():
+            raise ConfigError(f"{self.run_dir} is a file, not a run directory; choose another --out.")
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot create the run directory {self.run_dir} ({exc.strerror}); "
+                              "choose another --out.") from None
+        self._lock = RunLock(self.run_dir)
+        removed = remove_stale_temporaries(self.run_dir)
+        if removed:
+            self.log(f"removed {removed} unfinished temporary file(s) left by an interrupted write")
+        found = checkpoint.list_checkpoints(self.run_dir)
+        if resume and found:
+            self.load_checkpoint(found[-1])
             self._trim_metrics()
             save_yaml(self.config, self.run_dir / "config.yaml")
             self.log(f"resuming {self.run_dir} at epoch {self.state.epoch}, step {self.state.step}")
             return
-        if checkpoint.list_checkpoints(self.run_dir) or (self.run_dir / "metrics.jsonl").exists():
+        if resume:  # killed before its first checkpoint: start it again from its config.yaml
+            self.log(f"{self.run_dir} has no checkpoint yet; starting it from its config.yaml")
+            self._trim_metrics()
+        elif found or (self.run_dir / "metrics.jsonl").exists():
             raise ConfigError(
                 f"{self.run_dir} already holds a run; resume it with --resume {self.run_dir} "
                 "or choose another --out."
             )
-        self.run_dir.mkdir(parents=True, exist_ok=True)
         save_yaml(self.config, self.run_dir / "config.yaml")
         self.write_samples("epoch-0000")
 
@@ -356,17 +447,26 @@ class Trainer:
 
         SIGINT and SIGTERM finish the current iteration, write a checkpoint and return.
         """
-        self._start_run_dir(resume)
-        previous = {}
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                previous[sig] = signal.signal(sig, self._request_stop)
         try:
-            self._loop(on_iteration)
+            self._start_run_dir(resume)
+            previous = {}
+            if threading.current_thread() is threading.main_thread():
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    previous[sig] = signal.signal(sig, self._request_stop)
+            try:
+                self._loop(on_iteration)
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
         finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
         return self.state
+
+    def _bank_time(self, start: float, now: float) -> None:
+        self.state.epoch_s += now - start
+        self.state.wall_s += now - start
 
     def _loop(self, on_iteration: Callable[[Trainer], None] | None) -> None:
         c = self.config
@@ -395,11 +495,13 @@ class Trainer:
                     )
                 if self._stop_signal:
                     break
+                if c.checkpoint_minutes and now - self._last_save > 60 * c.checkpoint_minutes:
+                    self._bank_time(start, now)
+                    self.save_checkpoint()  # a kill loses at most checkpoint_minutes of training
+                    start = last_refresh = time.perf_counter()
             if self.device.type == "cuda":
                 torch.cuda.synchronize(self.device)
-            elapsed = time.perf_counter() - start
-            self.state.epoch_s += elapsed
-            self.state.wall_s += elapsed
+            self._bank_time(start, time.perf_counter())
             bar.close()
             if self._stop_signal:
                 path = self.save_checkpoint()
@@ -420,6 +522,7 @@ class Trainer:
                     improved = self.best_monitor is None or value > self.best_monitor
                     if improved:
                         self.best_monitor = value
+                self._check_health(row)
                 self._append_metrics(row)
                 self.log(
                     f"epoch {row['epoch']}: D loss {row['d_loss']:.4f}  G loss {row['g_loss']:.4f}  "
@@ -429,12 +532,75 @@ class Trainer:
                 )
                 if row["epoch"] % c.sample_every == 0 or self._finished():
                     self.write_samples(f"epoch-{row['epoch']:04d}")
+                if improved:  # written before the step checkpoint, so "best" is never older than the state says
+                    self._check_finite()
+                    checkpoint.write(self.run_dir / "checkpoints" / BEST, self.state_tensors(), self.state_meta())
                 if row["epoch"] % c.checkpoint_every == 0 or self._finished():
                     self.save_checkpoint()
-                if improved:
-                    checkpoint.write(self.run_dir / "checkpoints" / BEST, self.state_tensors(), self.state_meta())
+                if c.health == "stop" and self.health is not None and self.health.collapsed:
+                    path = self.save_checkpoint()
+                    raise RunCollapsed(
+                        f"{self.health.message}; stopped (health: stop) with checkpoint {path}; "
+                        f"continue anyway with: gankit train --resume {self.run_dir} --health warn"
+                    )
             elif self._finished():  # max_steps reached mid-epoch
                 self.save_checkpoint()
+
+
+class RunLock:
+    """An exclusive lock on a run directory, so that two processes never write one run.
+
+    flock is released by the kernel when its process dies, so a killed run never blocks its resume.
+    """
+
+    def __init__(self, run_dir: Path) -> None:
+        self.path = run_dir / ".lock"
+        try:
+            self.handle = open(self.path, "a+")
+        except OSError as exc:
+            raise ConfigError(f"cannot write to the run directory {run_dir} ({exc.strerror}); make it writable "
+                              "or train into another --out.") from None
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no lock
+            return
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.handle.seek(0)
+            holder = self.handle.read().strip() or "another process"
+            self.handle.close()
+            raise ConfigError(
+                f"{run_dir} is being written by {holder}; wait for it to finish or train into another --out."
+            ) from None
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(f"gankit process {os.getpid()}")
+        self.handle.flush()
+
+    def release(self) -> None:
+        self.handle.close()
+
+
+def remove_stale_temporaries(run_dir: Path) -> int:
+    """Delete the temporary files of writes a kill interrupted (the real files are intact)."""
+    removed = 0
+    for folder in (run_dir, run_dir / "checkpoints", run_dir / "samples"):
+        if folder.is_dir():
+            for tmp in folder.glob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
+def describe_health(stats: dict[str, Any]) -> str:
+    """One line of a health row's numbers, for the console."""
+    parts = []
+    if "classes_covered" in stats:
+        parts.append(f"{stats['classes_covered']} of {stats['classes']} classes, largest "
+                     f"{stats['largest_class_share']:.0%} ({stats['largest_class']})")
+    parts.append(f"diversity {stats['diversity']:.2f} of real")
+    return ", ".join(parts)
 
 
 def load_stage1_generator(g: torch.nn.Module, source: str | Path) -> None:
@@ -458,10 +624,11 @@ def resume_config(run_dir: str | Path, overrides: dict[str, Any]) -> TrainConfig
     if not path.exists():
         raise CheckpointError(f"{run_dir} is not a gankit run directory (no config.yaml).")
     stored = load_yaml(path)
-    changed = sorted(k for k, v in overrides.items() if getattr(stored, k) != v and k not in RESUMABLE_FIELDS)
+    wanted = apply_overrides(stored, overrides, "command line")
+    changed = sorted(k for k in overrides if getattr(stored, k) != getattr(wanted, k) and k not in RESUMABLE_FIELDS)
     if changed:
         raise ConfigError(
             f"cannot change {', '.join(changed)} when resuming {run_dir}; only "
             f"{', '.join(RESUMABLE_FIELDS)} may change. Start a new run with --out instead."
         )
-    return apply_overrides(stored, overrides, "command line")
+    return wanted

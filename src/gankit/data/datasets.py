@@ -177,8 +177,11 @@ def load_dataset(name: str, data_dir: str | Path | None = None, log: Log = log_s
         known = [*SPECS, "cifar10", "tfd", "idx", *TOY_1D, *TOY_2D]
         raise DataError(f"unknown dataset {name!r}; choose one of: {', '.join(known)}.")
     train_images, train_labels = arrays["train_images"], arrays["train_labels"]
-    if train_images.shape[0] != train_labels.shape[0]:
-        raise DataError(f"{name}: {train_images.shape[0]} training images but {train_labels.shape[0]} labels.")
+    for part in ("train", "test"):
+        n_images, n_labels = arrays[f"{part}_images"].shape[0], arrays[f"{part}_labels"].shape[0]
+        if n_images != n_labels:
+            raise DataError(f"{name}: {n_images} {part} images but {n_labels} labels; the files do not belong "
+                            "together, replace them.")
     n = train_images.shape[0]
     return Splits(
         train=_split(train_images, train_labels, 0, n_train),

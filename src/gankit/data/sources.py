@@ -183,10 +183,19 @@ def fetch(
     cache = cache_root() / spec.name
     attempts: list[tuple[str, Callable[[], dict[str, np.ndarray]]]] = []
     explicit = data_dir if data_dir is not None else os.environ.get("GANKIT_DATA")
-    if explicit:
+    if explicit:  # a source the user named is used or refused, never silently replaced
         root = Path(explicit)
         sub = root / spec.name
-        attempts.append((f"data dir {root}", lambda: _from_directory(spec, sub if sub.is_dir() else root)))
+        flag = "--data-dir" if data_dir is not None else "$GANKIT_DATA"
+        if not root.is_dir():
+            raise DataError(f"{flag} {root} is not a folder; pass the folder that holds the {spec.name} IDX files.")
+        try:
+            return _from_directory(spec, sub if sub.is_dir() else root)
+        except SourceFailed as exc:
+            raise DataError(
+                f"{spec.name} cannot be read from {flag} {root}: {exc}; fix or replace the files there, "
+                f"or drop {flag} to let gankit find {spec.name} itself."
+            ) from None
     attempts.append((f"cache {cache}", lambda: _from_directory(spec, cache)))
     for system_dir in spec.system_dirs:
         attempts.append((f"system copy {system_dir}", lambda d=system_dir: _from_directory(spec, Path(d))))
@@ -204,7 +213,7 @@ def fetch(
             if not (label.startswith("cache") and "has no" in str(exc)):
                 log(f"{spec.name} not taken from {label}: {exc}")
             continue
-        if not label.startswith(("data dir", "cache", "system")):
+        if not label.startswith(("cache", "system")):
             log(f"{spec.name} fetched from {label} and cached in {cache}")
         return arrays
     hint = "pass --data-dir DIR holding the IDX files"

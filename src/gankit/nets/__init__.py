@@ -22,6 +22,8 @@ def build_generator(model: str, z_dim: int, out_dim: int, pixel_mean: torch.Tens
     """The paper's G for each model name (goodfeli/adversarial configs; see paper.md section 3)."""
     if model == "paper-mnist":
         return MLPGenerator(z_dim, (1200, 1200), out_dim, 0.05, pixel_mean, generator)
+    if model == "mlp-bn":  # the demo's G: the paper's MNIST G with batch normalisation
+        return MLPGenerator(z_dim, (1200, 1200), out_dim, 0.05, pixel_mean, generator, batchnorm=True)
     if model == "paper-tfd":
         return MLPGenerator(z_dim, (8000, 8000), out_dim, (0.05, 0.05, ("sparse", 100)), pixel_mean, generator,
                             ("relu", "sigmoid", "sigmoid"), (0.0, -2.0, 0.0))
@@ -43,7 +45,7 @@ def build_generator(model: str, z_dim: int, out_dim: int, pixel_mean: torch.Tens
 
 
 def build_discriminator(model: str, in_dim: int, generator: torch.Generator | None = None) -> nn.Module:
-    if model == "paper-mnist":
+    if model in ("paper-mnist", "mlp-bn"):
         return MaxoutDiscriminator(in_dim, (240, 240), 5, 0.005, 0.8, 0.5, generator)
     if model in ("paper-tfd", "paper-tfd-stage2"):
         return MaxoutDiscriminator(in_dim, (1200, 1200), 5, 0.005, 0.8, 0.5, generator)

@@ -52,6 +52,7 @@ class MLPGenerator(nn.Module):
         generator: torch.Generator | None = None,
         activations: tuple[str, ...] | None = None,
         biases: tuple[float, ...] | None = None,
+        batchnorm: bool = False,
     ) -> None:
         super().__init__()
         sizes = (z_dim, *hidden, out_dim)
@@ -68,13 +69,25 @@ class MLPGenerator(nn.Module):
         if pixel_mean is not None:
             with torch.no_grad():
                 self.layers[-1].bias.copy_(torch.logit(pixel_mean.float().clamp(1e-7, 1 - 1e-7)))
+        # batch normalisation before each hidden activation (not the paper's; the demo recipe's, after
+        # DCGAN: it keeps G from mapping every z to one image early in training)
+        self.norms = nn.ModuleList(nn.BatchNorm1d(b) if batchnorm else nn.Identity() for b in sizes[1:-1])
         self.z_dim = z_dim
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
+    def layer_outputs(self, z: torch.Tensor) -> list[torch.Tensor]:
+        """The output of every layer after its activation; the last one is G(z)."""
+        outputs = []
         h = z
-        for layer, act in zip(self.layers, self.activations):
-            h = _ACTIVATIONS[act](layer(h))
-        return h
+        for i, (layer, act) in enumerate(zip(self.layers, self.activations)):
+            h = layer(h)
+            if i < len(self.norms):
+                h = self.norms[i](h)
+            h = _ACTIVATIONS[act](h)
+            outputs.append(h)
+        return outputs
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.layer_outputs(z)[-1]
 
 
 class MaxoutDiscriminator(nn.Module):

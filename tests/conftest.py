@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gankit.data import write_idx
+import gankit.metrics.classifier as clf
+from gankit.data import load_dataset, write_idx
+from gankit.errors import DataError
 
 
 def make_images(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -58,3 +60,33 @@ def pin_cpu(request, monkeypatch):
     real = gankit.train.resolve_device
     monkeypatch.setattr(gankit.train, "resolve_device",
                         lambda name: torch.device("cpu") if name == "auto" else real(name))
+
+
+@pytest.fixture(scope="session")
+def mnist_classifier(tmp_path_factory):
+    """The real classifier trained once per test session into a temporary cache (about a minute)."""
+    mp = pytest.MonkeyPatch()
+    mp.delenv("GANKIT_CACHE", raising=False)
+    mp.delenv("GANKIT_OFFLINE", raising=False)
+    try:
+        splits = load_dataset("mnist", log=lambda m: None)
+    except DataError:
+        pytest.skip("MNIST not reachable on this machine")
+    cache = tmp_path_factory.mktemp("classifiers")
+    model = clf.load_classifier("mnist", cache_dir=cache, log=lambda m: None)
+    mp.undo()
+    return model, splits
+
+
+@pytest.fixture
+def real_mnist_cache(mnist_classifier, tmp_path, monkeypatch):
+    """A cache folder holding the real MNIST files and the session's classifier, as a user's would."""
+    model, _ = mnist_classifier
+    monkeypatch.delenv("GANKIT_CACHE")
+    mnist_files = clf.cache_root() / "mnist"  # where the fixture's load_dataset left them
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "mnist").symlink_to(mnist_files)
+    (cache / "classifiers").symlink_to(model.path.parent)
+    monkeypatch.setenv("GANKIT_CACHE", str(cache))
+    return cache

@@ -8,8 +8,7 @@ import torch
 
 from gankit import checkpoint
 from gankit.cli import main
-from gankit.data import load_dataset
-from gankit.errors import ConfigError, DataError
+from gankit.errors import ConfigError
 from gankit.metrics import classifier as clf
 from gankit.metrics.modes import histogram_stats
 
@@ -67,22 +66,6 @@ def test_classifier_refuses_unlabelled_datasets(tmp_path):
         clf.load_classifier("cifar10", cache_dir=tmp_path)
 
 
-@pytest.fixture(scope="session")
-def mnist_classifier(tmp_path_factory):
-    """The real classifier trained once per test session into a temporary cache (about a minute)."""
-    mp = pytest.MonkeyPatch()
-    mp.delenv("GANKIT_CACHE", raising=False)
-    mp.delenv("GANKIT_OFFLINE", raising=False)
-    try:
-        splits = load_dataset("mnist", log=lambda m: None)
-    except DataError:
-        pytest.skip("MNIST not reachable on this machine")
-    cache = tmp_path_factory.mktemp("classifiers")
-    model = clf.load_classifier("mnist", cache_dir=cache, log=lambda m: None)
-    mp.undo()
-    return model, splits
-
-
 @pytest.mark.slow
 def test_real_classifier_accuracy_and_class_counts(mnist_classifier):
     model, splits = mnist_classifier
@@ -99,16 +82,8 @@ def test_real_classifier_accuracy_and_class_counts(mnist_classifier):
 
 
 @pytest.mark.slow
-def test_evaluate_reports_classes_of_the_committed_generator(mnist_classifier, tmp_path, monkeypatch, capsys):
+def test_evaluate_reports_classes_of_the_committed_generator(real_mnist_cache, capsys):
     """`gankit evaluate --metrics classes` on the committed MNIST G: all ten digits, close to uniform."""
-    model, _ = mnist_classifier
-    monkeypatch.delenv("GANKIT_CACHE")
-    mnist_files = clf.cache_root() / "mnist"  # where the fixture's load_dataset left them
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    (cache / "mnist").symlink_to(mnist_files)
-    (cache / "classifiers").symlink_to(model.path.parent)
-    monkeypatch.setenv("GANKIT_CACHE", str(cache))
     code = main(["evaluate", str(REPO / "docs/models/paper-mnist-G.safetensors"), "--dataset", "mnist",
                  "--metrics", "classes", "--n-samples", "2000"])
     out, err = capsys.readouterr()

@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 # This machine's registry mirror carries a CPU wheel of torch 2.13.0; elsewhere any torch >= 2.1 works.
 TORCH_SPEC ?= torch==2.13.0
+# the demo recipe (preset demo-mnist: the paper's G and D, batch norm in G, Adam); see the README
 EPOCHS ?= 10
 BIN = $(VENV)/bin
 
@@ -15,10 +16,10 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 demo: $(BIN)/.installed
-	@if [ -d runs/demo/checkpoints ]; then \
+	@if [ -f runs/demo/config.yaml ]; then \
 		$(BIN)/gankit train --resume runs/demo --epochs $(EPOCHS); \
 	else \
-		$(BIN)/gankit train --preset paper-mnist --epochs $(EPOCHS) --out runs/demo; \
+		$(BIN)/gankit train --preset demo-mnist --epochs $(EPOCHS) --out runs/demo; \
 	fi
 
 test: $(BIN)/.installed

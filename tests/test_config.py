@@ -70,3 +70,16 @@ def test_bad_yaml_files(tmp_path):
 def test_unknown_preset():
     with pytest.raises(ConfigError, match="available: paper-mnist"):
         from_preset("dcgan")
+
+
+def test_types_come_from_the_annotations_and_booleans_are_parsed_not_guessed(monkeypatch):
+    import gankit.config as cfg
+
+    types = cfg.field_types()
+    assert (types["lr"], types["max_norm"], types["max_steps"], types["data_dir"]) == (float, float, int, str)
+    # a bool field set to false in YAML (or "false" on the command line) must stay false
+    monkeypatch.setattr(cfg, "field_types", lambda: {**types, "seed": bool})
+    assert cfg._coerce("seed", False) is False and cfg._coerce("seed", "false") is False
+    assert cfg._coerce("seed", "True") is True and cfg._coerce("seed", "off") is False
+    with pytest.raises(ConfigError, match="not a valid bool"):
+        cfg._coerce("seed", "perhaps")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import typing
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -167,16 +168,12 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 def field_types() -> dict[str, Any]:
-    """Map each field to the Python type its values are parsed as."""
+    """Map each field to the Python type its values are parsed as (the annotation, without None)."""
+    hints = typing.get_type_hints(TrainConfig)
     types: dict[str, Any] = {}
     for f in fields(TrainConfig):
-        annotation = str(f.type)
-        if annotation.startswith("int"):
-            types[f.name] = int
-        elif annotation.startswith("float"):
-            types[f.name] = float
-        else:
-            types[f.name] = str
+        kinds = [k for k in typing.get_args(hints[f.name]) if k is not type(None)] or [hints[f.name]]
+        types[f.name] = kinds[0]
     return types
 
 
@@ -189,6 +186,15 @@ def _coerce(name: str, value: Any) -> Any:
             return None
         raise ConfigError(f"{name} cannot be null.")
     try:
+        if kind is bool:  # YAML gives a bool; a flag gives text, and "false" must not become True
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("true", "yes", "on", "1"):
+                return True
+            if text in ("false", "no", "off", "0"):
+                return False
+            raise ValueError
         if kind is int:
             if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
                 raise ValueError

@@ -69,7 +69,8 @@ def gankit_run(preset: str, seed: int, epochs: int, root: Path, splits) -> tuple
     else:
         config = apply_overrides(from_preset(preset), {"seed": seed, "epochs": epochs, "device": "cpu"}, "study")
     trainer = Trainer(config, run_dir, splits, progress_bar=False, log=lambda m: None)
-    trainer.run(resume=resume)
+    if trainer.run(resume=resume).stopped_by:
+        raise SystemExit(f"{run_dir} was stopped by {trainer.state.stopped_by}; nothing recorded for it")
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     last = [r for r in rows if r.get("kind") == "train"][-1]
     g = load_generator(run_dir)

@@ -48,18 +48,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--orders", default="sequential,simultaneous")
     parser.add_argument("--out", default="docs/results/test-statistics.json")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for order in ("sequential", "simultaneous"):
+        for order in args.orders.split(","):
             for seed in range(args.seeds):
                 rows.append(toy1d(seed, order, Path(tmp)))
                 print(json.dumps(rows[-1]), flush=True)
     summary = {}
-    for order in ("sequential", "simultaneous"):
+    for order in args.orders.split(","):
         part = [r for r in rows if r["order"] == order]
         for key in ("ks_statistic", "ks_pvalue", "max_abs_d_minus_half", "g_mean", "g_std"):
             values = [r[key] for r in part]

@@ -90,3 +90,22 @@ def real_mnist_cache(mnist_classifier, tmp_path, monkeypatch):
     (cache / "classifiers").symlink_to(model.path.parent)
     monkeypatch.setenv("GANKIT_CACHE", str(cache))
     return cache
+
+
+def small_config(**overrides):
+    """A config for quick runs on the fixture: 1,000 training images at batch 50, 20 iterations per epoch."""
+    from gankit.config import TrainConfig, apply_overrides
+
+    base = {"dataset": "idx", "batch_size": 50, "epochs": 2, "grid_size": 16, "seed": 3, "monitor_parzen": 0}
+    return apply_overrides(TrainConfig(), {**base, **overrides}, "test")
+
+
+def quiet_trainer(config, run_dir, splits):
+    from gankit.train import Trainer
+
+    return Trainer(config, run_dir, splits, progress_bar=False, log=lambda m: None)
+
+
+@pytest.fixture(scope="module")
+def splits(fixture_dir):
+    return load_dataset("idx", fixture_dir)

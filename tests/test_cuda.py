@@ -6,30 +6,18 @@ import pytest
 import torch
 
 from gankit import checkpoint
-from gankit.config import TrainConfig, apply_overrides
-from gankit.data import load_dataset
 from gankit.evaluate import evaluate_parzen
 from gankit.generate import load_generator
 from gankit.metrics.parzen import SIGMA_GRID, parzen_log_likelihoods
 from gankit.nets import build_models, sample_noise
 from gankit.objectives import d_loss, g_loss
-from gankit.train import Trainer
+from tests.conftest import quiet_trainer, small_config
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
 
-@pytest.fixture(scope="module")
-def splits(fixture_dir):
-    return load_dataset("idx", fixture_dir)
-
-
-def small(**overrides) -> TrainConfig:
-    base = {"dataset": "idx", "batch_size": 50, "epochs": 2, "grid_size": 16, "seed": 3, "monitor_parzen": 200}
-    return apply_overrides(TrainConfig(), {**base, **overrides}, "test")
-
-
-def quiet(config, run_dir, splits):
-    return Trainer(config, run_dir, splits, progress_bar=False, log=lambda m: None)
+def small(**overrides):
+    return small_config(**{"monitor_parzen": 200, **overrides})
 
 
 def test_losses_and_gradients_on_cuda_match_the_cpu(splits):
@@ -57,19 +45,19 @@ def test_first_steps_on_cuda_track_the_cpu(splits, tmp_path):
     so 0.01 separates a device bug from the other random stream."""
     rows = {}
     for device in ("cpu", "cuda"):
-        quiet(small(device=device, lr=0.5), tmp_path / device, splits).run()
+        quiet_trainer(small(device=device, lr=0.5), tmp_path / device, splits).run()
         rows[device] = json.loads((tmp_path / device / "metrics.jsonl").read_text().splitlines()[1])
     for key in ("d_loss", "g_loss", "d_real", "d_fake"):
         assert rows["cuda"][key] == pytest.approx(rows["cpu"][key], abs=0.01), key
 
 
 def test_train_sample_evaluate_and_resume_on_cuda(splits, tmp_path, fixture_dir):
-    full = quiet(small(device="cuda"), tmp_path / "full", splits)
+    full = quiet_trainer(small(device="cuda"), tmp_path / "full", splits)
     full.run()
     assert full.data.device.type == "cuda" and next(full.G.parameters()).device.type == "cuda"
-    cut = quiet(small(device="cuda", max_steps=13), tmp_path / "cut", splits)
+    cut = quiet_trainer(small(device="cuda", max_steps=13), tmp_path / "cut", splits)
     cut.run()
-    resumed = quiet(small(device="cuda"), tmp_path / "cut", splits)
+    resumed = quiet_trainer(small(device="cuda"), tmp_path / "cut", splits)
     resumed.run(resume=True)
     assert resumed.state.step == full.state.step
     for name, a in full.state_tensors().items():

@@ -9,25 +9,14 @@ import torch
 
 from gankit import checkpoint
 from gankit.cli import main
-from gankit.config import TrainConfig, apply_overrides
 from gankit.data import load_dataset
 from gankit.errors import CheckpointError, ConfigError
 from gankit.train import RunLock, Trainer, TrainingDiverged
-from tests.conftest import write_fixture
+from tests.conftest import quiet_trainer, small_config, write_fixture
 
 
-@pytest.fixture(scope="module")
-def splits(fixture_dir):
-    return load_dataset("idx", fixture_dir)
-
-
-def small(**overrides) -> TrainConfig:
-    base = {"dataset": "idx", "batch_size": 50, "epochs": 2, "grid_size": 16, "seed": 3, "monitor_parzen": 0}
-    return apply_overrides(TrainConfig(), {**base, **overrides}, "test")
-
-
-def quiet(config, run_dir, splits):
-    return Trainer(config, run_dir, splits, progress_bar=False, log=lambda m: None)
+def small(**overrides):
+    return small_config(**{**overrides})
 
 
 def cli(capsys, *argv):
@@ -56,7 +45,7 @@ def test_binary_config_and_out_naming_a_file_are_one_line_errors(tmp_path, fixtu
 
 def test_resume_of_a_run_killed_before_its_first_checkpoint_starts_it(splits, tmp_path):
     run = tmp_path / "run"
-    full = quiet(small(), tmp_path / "full", splits)
+    full = quiet_trainer(small(), tmp_path / "full", splits)
     full.run()
     # what a kill leaves before the first checkpoint: config.yaml and the first grid, no checkpoint
     class Killed(Exception):
@@ -67,23 +56,23 @@ def test_resume_of_a_run_killed_before_its_first_checkpoint_starts_it(splits, tm
             raise Killed
 
     with pytest.raises(Killed):
-        quiet(small(), run, splits).run(on_iteration=kill)
+        quiet_trainer(small(), run, splits).run(on_iteration=kill)
     assert (run / "config.yaml").exists() and not checkpoint.list_checkpoints(run)
-    resumed = quiet(small(), run, splits)
+    resumed = quiet_trainer(small(), run, splits)
     resumed.run(resume=True)
     assert resumed.state.epoch == 2
     assert all(torch.equal(a, b) for a, b in zip(full.G.state_dict().values(), resumed.G.state_dict().values()))
 
 
 def test_time_based_checkpoints_land_mid_epoch_and_resume_exactly(splits, tmp_path):
-    full = quiet(small(), tmp_path / "full", splits)
+    full = quiet_trainer(small(), tmp_path / "full", splits)
     full.run()
     # every iteration is "later than checkpoint_minutes": a checkpoint after each one, mid-epoch
-    cut = quiet(small(checkpoint_minutes=1e-9, keep_checkpoints=100, max_steps=13), tmp_path / "cut", splits)
+    cut = quiet_trainer(small(checkpoint_minutes=1e-9, keep_checkpoints=100, max_steps=13), tmp_path / "cut", splits)
     cut.run()
     steps = [int(p.name[5:14]) for p in checkpoint.list_checkpoints(tmp_path / "cut")]
     assert steps[:3] == [1, 2, 3] and 13 in steps
-    resumed = quiet(small(), tmp_path / "cut", splits)
+    resumed = quiet_trainer(small(), tmp_path / "cut", splits)
     resumed.run(resume=True)
     for a, b in zip(full.state_tensors().values(), resumed.state_tensors().values()):
         assert torch.equal(a, b)
@@ -94,11 +83,11 @@ def test_a_second_writer_is_refused_and_a_stale_lock_does_not_block(splits, tmp_
     run.mkdir()
     holder = RunLock(run)  # another process writing this run (flock is per open file, so this conflicts)
     with pytest.raises(ConfigError, match=f"being written by gankit process {os.getpid()}"):
-        quiet(small(), run, splits).run()
+        quiet_trainer(small(), run, splits).run()
     assert not (run / "config.yaml").exists() and not (run / "checkpoints").exists()
     holder.release()  # the holder died: its lock file stays, but the kernel dropped the lock
     assert (run / ".lock").exists()
-    quiet(small(epochs=1), run, splits).run()
+    quiet_trainer(small(epochs=1), run, splits).run()
     assert checkpoint.list_checkpoints(run)
 
 
@@ -116,22 +105,22 @@ def test_resume_refuses_a_hand_edited_config_but_accepts_repeated_values(splits,
     assert one_line_error(code, err) and "lr 0.1 -> 0.05" in err
     # the library refuses the same, without the CLI (the rule belongs to the object that resumes)
     with pytest.raises(ConfigError, match="g_objective"):
-        quiet(apply_overrides(small(), {"seed": 0, "epochs": 3, "g_objective": "minimax", "data_dir": str(fixture_dir)},
-                              "test"), run, splits).run(resume=True)
+        other = small(seed=0, epochs=3, g_objective="minimax", data_dir=str(fixture_dir))
+        quiet_trainer(other, run, splits).run(resume=True)
     assert len(checkpoint.list_checkpoints(run)) == 2  # nothing was written
 
 
 def test_resume_on_other_training_images_is_refused(splits, tmp_path):
     run = tmp_path / "run"
-    quiet(small(epochs=1), run, splits).run()
+    quiet_trainer(small(epochs=1), run, splits).run()
     other = load_dataset("idx", write_fixture(tmp_path / "other", seed=9))
     with pytest.raises(ConfigError, match="trained on other images"):
-        quiet(small(), run, other).run(resume=True)
+        quiet_trainer(small(), run, other).run(resume=True)
 
 
 def test_failed_checkpoint_write_keeps_the_previous_one(splits, tmp_path, monkeypatch, capsys):
     run = tmp_path / "run"
-    quiet(small(epochs=1), run, splits).run()
+    quiet_trainer(small(epochs=1), run, splits).run()
     before = checkpoint.latest(run)
     blob = before.read_bytes()
     import gankit.checkpoint as ck
@@ -141,14 +130,14 @@ def test_failed_checkpoint_write_keeps_the_previous_one(splits, tmp_path, monkey
 
     monkeypatch.setattr(ck, "atomic_write_bytes", disk_full)
     with pytest.raises(CheckpointError, match="No space left on device.*intact"):
-        quiet(small(epochs=2), run, splits).run(resume=True)
+        quiet_trainer(small(epochs=2), run, splits).run(resume=True)
     assert checkpoint.latest(run) == before and before.read_bytes() == blob
 
 
 @pytest.mark.parametrize("damage", ["no config", "nonsense shape", "nonsense noise", "missing step"])
 def test_checkpoints_and_exports_with_bad_headers_are_refused_in_one_line(tmp_path, splits, capsys, damage):
     run = tmp_path / "run"
-    quiet(small(epochs=1), run, splits).run()
+    quiet_trainer(small(epochs=1), run, splits).run()
     tensors, meta = checkpoint.read(checkpoint.latest(run))
     if damage == "no config":
         del meta["config"]
@@ -187,7 +176,7 @@ def test_a_diverged_state_is_never_saved_as_a_checkpoint(splits, tmp_path):
             with torch.no_grad():
                 trainer.G.layers[0].weight.fill_(float("nan"))
 
-    t = quiet(small(epochs=3, max_steps=30), run, splits)  # stops mid-epoch 2, after the losses went NaN
+    t = quiet_trainer(small(epochs=3, max_steps=30), run, splits)  # stops mid-epoch 2, after the losses went NaN
     with pytest.raises(TrainingDiverged, match="nothing was saved; the last good checkpoint is .*000000020"):
         t.run(on_iteration=poison)
     assert [p.name for p in checkpoint.list_checkpoints(run)] == [checkpoint.checkpoint_name(20)]
@@ -199,13 +188,13 @@ def test_best_is_written_before_the_step_checkpoint(splits, tmp_path, monkeypatc
     written = []
     real_write = ck.write
     monkeypatch.setattr(ck, "write", lambda path, *a, **k: written.append(path.name) or real_write(path, *a, **k))
-    quiet(small(epochs=1, monitor_parzen=100), tmp_path / "run", splits).run()
+    quiet_trainer(small(epochs=1, monitor_parzen=100), tmp_path / "run", splits).run()
     assert written == ["best.safetensors", checkpoint.checkpoint_name(20)]
 
 
 def test_temporaries_of_killed_writes_are_removed_on_resume(splits, tmp_path):
     run = tmp_path / "run"
-    quiet(small(epochs=1), run, splits).run()
+    quiet_trainer(small(epochs=1), run, splits).run()
     leftovers = [run / "checkpoints" / ".step-000000040.safetensors.abc123.tmp", run / ".config.yaml.x.tmp"]
     for p in leftovers:
         p.write_bytes(b"\0" * 1000)
@@ -217,7 +206,7 @@ def test_temporaries_of_killed_writes_are_removed_on_resume(splits, tmp_path):
 
 def test_metrics_rows_of_a_resumed_run_stay_valid_json(splits, tmp_path):
     run = tmp_path / "run"
-    quiet(small(epochs=1), run, splits).run()
-    quiet(small(epochs=2), run, splits).run(resume=True)
+    quiet_trainer(small(epochs=1), run, splits).run()
+    quiet_trainer(small(epochs=2), run, splits).run(resume=True)
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows] == [1, 2]

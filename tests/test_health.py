@@ -7,11 +7,11 @@ import pytest
 import torch
 
 from gankit import checkpoint
-from gankit.config import TrainConfig, apply_overrides, from_preset
-from gankit.data import load_dataset
+from gankit.config import apply_overrides, from_preset
 from gankit.health import dead_relu_fraction, diversity_ratio, judge, mean_pairwise_distance
 from gankit.nets import MLPGenerator
 from gankit.train import RunCollapsed, Trainer
+from tests.conftest import small_config
 
 
 def test_mean_pairwise_distance_and_diversity_closed_forms():
@@ -48,14 +48,8 @@ def test_verdict_thresholds():
     assert wins.d_overwhelms and not wins.collapsed and "D overwhelms G" in wins.message
 
 
-@pytest.fixture(scope="module")
-def splits(fixture_dir):
-    return load_dataset("idx", fixture_dir)
-
-
-def small(**overrides) -> TrainConfig:
-    base = {"dataset": "idx", "batch_size": 50, "epochs": 3, "grid_size": 16, "seed": 3, "monitor_parzen": 0}
-    return apply_overrides(TrainConfig(), {**base, **overrides}, "test")
+def small(**overrides):
+    return small_config(**{"epochs": 3, **overrides})
 
 
 def kill_g(trainer):

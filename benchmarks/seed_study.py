@@ -93,8 +93,9 @@ def main() -> None:
     seeds, counts = parse_seeds(args.seeds), [int(e) for e in args.epochs.split(",")]
     out = Path(args.out)
     result = json.loads(out.read_text()) if out.exists() else {"runs": []}
-    result.update(what="paper-mnist (gankit) and the same recipe in plain PyTorch (benchmarks/plain_gan.py) at "
-                  "several seeds: 10,000 samples (noise seed 0) after each epoch count",
+    plain = " and the same recipe in plain PyTorch (benchmarks/plain_gan.py)" if args.preset == "paper-mnist" else ""
+    result.update(what=f"{args.preset} (gankit){plain} at several seeds: 10,000 samples (noise seed 0) after "
+                  "each epoch count",
                   machine=f"{platform.machine()}, {torch.get_num_threads()} torch threads", torch=torch.__version__)
     splits = load_dataset("mnist")
     classifier = load_classifier("mnist")

@@ -18,7 +18,9 @@ from pathlib import Path
 import torch
 from scipy.stats import ks_2samp
 
-from gankit.config import apply_overrides, from_preset
+from gankit import saturation
+from gankit.config import TrainConfig, apply_overrides, from_preset
+from gankit.data import load_dataset
 from gankit.data.toy import sample_toy
 from gankit.nets import sample_noise
 from gankit.train import Trainer
@@ -44,6 +46,34 @@ def toy1d(seed: int, order: str, root: Path) -> dict:
             "g_mean": round(float(fake.mean()), 4), "g_std": round(float(fake.std()), 4)}
 
 
+def short_mnist(seed: int, splits, root: Path) -> dict:
+    """tests/test_train.py's 1,000 steps on real MNIST: how far samples move, their spread, dark pixels."""
+    config = apply_overrides(TrainConfig(), {"dataset": "idx", "batch_size": 100, "epochs": 100, "max_steps": 1000,
+                                             "grid_size": 64, "seed": seed, "device": "cpu"}, "spread")
+    t = Trainer(config, root / f"mnist-{seed}", splits, progress_bar=False, log=lambda m: None)
+    with torch.no_grad():
+        t.G.eval()
+        before = t.G(t.fixed_z).clone()
+    t.run()
+    with torch.no_grad():
+        t.G.eval()
+        after = t.G(t.fixed_z)
+    data = splits.train.float()[:5000]
+    dark = lambda x: float((x < 0.1).float().mean())  # noqa: E731
+    return {"seed": seed, "mean_abs_change": round(float((after - before).abs().mean()), 4),
+            "std_growth": round(float(after.std(0).mean()) / float(before.std(0).mean()), 2),
+            "dark_gap_ratio": round(abs(dark(after) - dark(data)) / abs(dark(before) - dark(data)), 3)}
+
+
+def saturation_run(seed: int, splits, data_dir: str) -> dict:
+    """tests/test_saturation.py on its fixture: the smallest mean D(G(z)) reached in 200 steps."""
+    result = saturation.run(steps=200, splits=splits, dataset="idx", data_dir=data_dir, seed=seed, batch_size=50)
+    rows = [r for rs in result["runs"].values() for r in rs]
+    rejected = [r for r in rows if r["d_fake"] < 0.2]
+    return {"seed": seed, "min_d_fake": round(min(r["d_fake"] for r in rows), 4), "rejected_steps": len(rejected),
+            "minimax_below_ns_when_rejected": all(r["minimax"] < r["non-saturating"] for r in rejected)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
@@ -53,23 +83,48 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    rows = []
+    rows, others = [], {"short_mnist": [], "saturation": []}
     with tempfile.TemporaryDirectory() as tmp:
-        for order in args.orders.split(","):
+        mnist = load_dataset("mnist")
+        import sys
+
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from tests.conftest import write_fixture
+
+        fixture = write_fixture(Path(tmp) / "fixture")
+        fixture_splits = load_dataset("idx", fixture)
+        for seed in range(args.seeds):
+            others["saturation"].append(saturation_run(seed, fixture_splits, str(fixture)))
+            print(json.dumps(others["saturation"][-1]), flush=True)
+        for seed in range(args.seeds):
+            others["short_mnist"].append(short_mnist(seed, mnist, Path(tmp)))
+            print(json.dumps(others["short_mnist"][-1]), flush=True)
+        for order in [o for o in args.orders.split(",") if o]:
             for seed in range(args.seeds):
                 rows.append(toy1d(seed, order, Path(tmp)))
                 print(json.dumps(rows[-1]), flush=True)
     summary = {}
-    for order in args.orders.split(","):
+    for name, part in others.items():
+        for key in part[0]:
+            if key != "seed":
+                values = [r[key] for r in part]
+                summary[f"{name} {key}"] = {"min": min(values), "max": max(values)}
+    for order in [o for o in args.orders.split(",") if o]:
         part = [r for r in rows if r["order"] == order]
         for key in ("ks_statistic", "ks_pvalue", "max_abs_d_minus_half", "g_mean", "g_std"):
             values = [r[key] for r in part]
             summary[f"toy1d {order} {key}"] = {"min": min(values), "max": max(values)}
     out = Path(args.out)
+    old = json.loads(out.read_text()) if out.exists() else {}
+    old_runs = old.get("runs", {})
+    old_toy = old_runs if isinstance(old_runs, list) else old_runs.get("toy1d", [])
+    runs = {"toy1d": rows or old_toy, **others}
+    summary = {**{k: v for k, v in old.get("summary", {}).items() if not rows or not k.startswith("toy1d")}, **summary}
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"what": "toy1d preset at seeds 0..N-1, both update orders (tests/test_toy1d.py)",
+    out.write_text(json.dumps({"what": "the statistics training-outcome tests assert, at seeds 0..N-1: toy1d (both "
+                               "update orders), tests/test_train.py's 1,000 MNIST steps, tests/test_saturation.py",
                                "torch": torch.__version__, "threads": torch.get_num_threads(),
-                               "summary": summary, "runs": rows}, indent=1) + "\n")
+                               "summary": summary, "runs": runs}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

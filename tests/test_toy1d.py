@@ -60,8 +60,14 @@ def test_trained_generator_matches_data_and_d_is_half(toy_run):
         # the data's bulk: mean +- 1.28 std holds 80% of p_data
         bulk = torch.linspace(0.5 - 0.6 * 1.28, 0.5 + 0.6 * 1.28, 101).unsqueeze(1)
         d_bulk = torch.sigmoid(d(bulk))
-    assert ks_2samp(fake, real).pvalue > 0.01
-    assert float((d_bulk - 0.5).abs().max()) < 0.05
+    # Thresholds from the spread over seeds (benchmarks/test_statistics.py -> docs/results/
+    # test-statistics.json, toy1d preset, seeds 0-9): the KS distance between 1,000 G samples and 1,000
+    # data samples was 0.039-0.107 and max |D - 1/2| over the bulk 0.011-0.041. An untrained G scores a
+    # KS distance of 0.58-0.70. A fixed-seed p-value test (p > 0.01) failed at 2 of those 10 seeds,
+    # and at seed 0 on one thread: it tested the seed, not the code.
+    assert ks_2samp(fake, real).statistic < 0.15
+    assert abs(float(fake.mean()) - 0.5) < 0.15 and abs(float(fake.std()) - 0.6) < 0.15
+    assert float((d_bulk - 0.5).abs().max()) < 0.08
 
 
 @pytest.mark.slow

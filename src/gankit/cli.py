@@ -8,7 +8,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from gankit.config import PRESETS, TrainConfig, field_types
+from gankit.config import CHOICES, PRESETS, TrainConfig, field_types
 
 EPILOG_TRAIN = """examples:
   gankit train --preset paper-mnist --epochs 5 --out runs/mnist
@@ -25,7 +25,8 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
         flag = "--" + f.name.replace("_", "-")
         group.add_argument(
             flag, dest=f"cfg_{f.name}", default=argparse.SUPPRESS, metavar=types[f.name].__name__.upper(),
-            help=f"(default: {getattr(defaults, f.name)})",
+            help=(f"one of {', '.join(CHOICES[f.name])} " if f.name in CHOICES else "")
+            + f"(default: {getattr(defaults, f.name)})",
         )
 
 

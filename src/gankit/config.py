@@ -80,17 +80,7 @@ class TrainConfig:
 
     def validate(self) -> TrainConfig:
         """Raise ConfigError naming the first invalid field and the values it accepts."""
-        choices = {
-            "dataset": DATASETS,
-            "model": MODELS,
-            "noise": NOISES,
-            "update_order": UPDATE_ORDERS,
-            "g_objective": G_OBJECTIVES,
-            "precision": PRECISIONS,
-            "optimizer": OPTIMIZERS,
-            "health": HEALTH_ACTIONS,
-        }
-        for name, allowed in choices.items():
+        for name, allowed in CHOICES.items():
             value = getattr(self, name)
             if value not in allowed:
                 raise ConfigError(
@@ -165,6 +155,11 @@ PRESETS: dict[str, dict[str, Any]] = {
     "paper-cifar10-conv": {"dataset": "cifar10", "model": "paper-cifar10-conv", "noise": "gaussian",
                            "lr": 0.004, "batch_size": 128},
 }
+
+
+# the fields that take one of a few names, and the names
+CHOICES = {"dataset": DATASETS, "model": MODELS, "noise": NOISES, "update_order": UPDATE_ORDERS,
+           "g_objective": G_OBJECTIVES, "precision": PRECISIONS, "optimizer": OPTIMIZERS, "health": HEALTH_ACTIONS}
 
 
 def field_types() -> dict[str, Any]:

@@ -24,6 +24,8 @@ def test_equal_at_start_then_minimax_saturates(result):
         # D(G(z)) = 1/2 at the start: d/dl of log(1 - sigmoid l) and of -log sigmoid l have equal size
         assert first["d_fake"] == pytest.approx(0.5, abs=0.01)
         assert first["minimax"] == pytest.approx(first["non-saturating"], rel=0.05)
+    # over seeds 0-9 on this fixture the smallest mean D(G(z)) reached was 0.015-0.019 and 150-160 of the
+    # 402 rows were below 0.2 (docs/results/test-statistics.json): a D that learns always rejects
     rejected = [r for rows in result["runs"].values() for r in rows if r["d_fake"] < 0.2]
     assert rejected, "D never rejected G's samples in this run"
     # once D rejects the samples, the minimax gradient is the smaller one, by about D / (1 - D)

@@ -64,8 +64,9 @@ def test_trained_generator_matches_data_and_d_is_half(toy_run):
     # test-statistics.json, toy1d preset, seeds 0-9): the KS distance between 1,000 G samples and 1,000
     # data samples was 0.039-0.107 and max |D - 1/2| over the bulk 0.011-0.041; G's mean 0.47-0.56 and
     # std 0.55-0.65 (data 0.5, 0.6). With the simultaneous order instead: KS 0.039-0.152, |D - 1/2| up to
-    # 0.071 (the preset is sequential). An untrained G scores a KS distance of 0.58-0.70. A fixed-seed p-value test (p > 0.01) failed at 2 of those 10 seeds,
-    # and at seed 0 on one thread: it tested the seed, not the code.
+    # 0.071 (the preset is sequential). An untrained G scores a KS distance of 0.58-0.70. A fixed-seed
+    # p-value test (p > 0.01) failed at 2 of those 10 seeds, and at seed 0 on one thread: it tested the
+    # seed, not the code.
     assert ks_2samp(fake, real).statistic < 0.15
     assert abs(float(fake.mean()) - 0.5) < 0.15 and abs(float(fake.std()) - 0.6) < 0.15
     assert float((d_bulk - 0.5).abs().max()) < 0.08

@@ -173,6 +173,9 @@ def test_short_real_training_run_moves_samples_towards_data(tmp_path, fixture_di
     rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert rows and all(np.isfinite(r[k]) for r in rows for k in ("d_loss", "g_loss", "d_real", "d_fake"))
     data = splits.train.float()[:5000]
+    # Over seeds 0-9 on real MNIST (docs/results/test-statistics.json): mean |change| 0.064-0.156,
+    # per-pixel spread grown 4.2-10.3x, dark-pixel gap down to 0.09-0.53 of the initial one; the
+    # thresholds below (0.04, 3x, 0.7) sit outside that range, and an untrained G fails all three.
     # samples moved away from the initial ones (which are all close to the mean image) ...
     assert float((after - before).abs().mean()) > 0.04
     # ... became diverse on MNIST (the per-pixel spread across samples grew several-fold; the

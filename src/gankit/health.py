@@ -107,9 +107,10 @@ def judge(row: dict, epoch: int) -> Verdict:
 
 
 @torch.no_grad()
-def health_stats(g: nn.Module, z: torch.Tensor, real: torch.Tensor, image_shape: tuple[int, ...],
+def health_stats(g: nn.Module, z: torch.Tensor, real_spread: float, image_shape: tuple[int, ...],
                  classify=None) -> dict:
-    """Health statistics of G on fixed noise z against real images (same device, flat).
+    """Health statistics of G on fixed noise z; real_spread is mean_pairwise_distance of as many real
+    images (computed once per run, not per epoch).
 
     classify: a function from images (N, C, H, W) in [0, 1] to class indices, for labelled data.
     """
@@ -117,7 +118,7 @@ def health_stats(g: nn.Module, z: torch.Tensor, real: torch.Tensor, image_shape:
     g.eval()
     samples = g(z).float()
     g.train(was_training)
-    row: dict = {"diversity": round(diversity_ratio(samples, real), 4)}
+    row: dict = {"diversity": round(mean_pairwise_distance(samples) / max(real_spread, 1e-12), 4)}
     dead = dead_relu_fraction(g, z)
     if dead:
         row["dead_relu"] = [round(f, 4) for f in dead]

@@ -36,7 +36,7 @@ from gankit.data import Splits, load_dataset
 from gankit.errors import CheckpointError, ConfigError, GankitError
 from gankit.figures import save_grid
 from gankit.fileio import atomic_write_bytes
-from gankit.health import Verdict, health_stats, judge
+from gankit.health import Verdict, health_stats, judge, mean_pairwise_distance
 from gankit.metrics.parzen import SIGMA_GRID, parzen_log_likelihoods
 from gankit.nets import build_models, max_norm_, sample_noise
 from gankit.objectives import d_loss, g_loss
@@ -120,7 +120,8 @@ class Trainer:
         self.best_monitor: float | None = None
         self.health_z = sample_noise(HEALTH_SAMPLES, config.z_dim, config.noise,
                                      torch.Generator().manual_seed(config.seed + 5)).to(self.device)
-        self.health_real = self.splits.valid.float(self.device)[:HEALTH_SAMPLES]
+        health_real = self.splits.valid.float(self.device)[:HEALTH_SAMPLES]
+        self.health_real_spread = mean_pairwise_distance(health_real) if len(health_real) > 1 else 0.0
         self.health: Verdict | None = None  # the latest verdict of the health monitor
         self.health_stats: dict[str, Any] | None = None  # and the statistics it was read from
         self._classify: Callable[[torch.Tensor], torch.Tensor] | None = None
@@ -357,13 +358,12 @@ class Trainer:
 
     def _check_health(self, row: dict[str, Any]) -> None:
         """Add the health monitor's statistics to the epoch's row; log a line when the verdict changes."""
-        if self.config.health == "off" or self.image_shape[1] == 1 or not len(self.health_real):
+        if self.config.health == "off" or self.image_shape[1] == 1 or not self.health_real_spread:
             return
         start = time.perf_counter()
-        stats = health_stats(self.G, self.health_z, self.health_real, self.image_shape, self._health_classifier())
-        stats.update(d_real=row["d_real"], d_fake=row["d_fake"])
-        verdict = judge(stats, row["epoch"])
-        stats.pop("d_real"), stats.pop("d_fake")
+        stats = health_stats(self.G, self.health_z, self.health_real_spread, self.image_shape,
+                             self._health_classifier())
+        verdict = judge({**stats, "d_real": row["d_real"], "d_fake": row["d_fake"]}, row["epoch"])
         row["health"] = {**stats, "verdict": verdict.message, "seconds": round(time.perf_counter() - start, 3)}
         before = (False, False) if self.health is None else (self.health.collapsed, self.health.d_overwhelms)
         now = (verdict.collapsed, verdict.d_overwhelms)

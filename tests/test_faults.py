@@ -10,8 +10,8 @@ import torch
 from gankit import checkpoint
 from gankit.cli import main
 from gankit.data import load_dataset
-from gankit.errors import CheckpointError, ConfigError
-from gankit.train import RunLock, Trainer, TrainingDiverged
+from gankit.errors import CheckpointError, ConfigError, TrainingDiverged
+from gankit.train import RunLock, Trainer
 from tests.conftest import quiet_trainer, small_config, write_fixture
 
 

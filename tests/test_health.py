@@ -8,9 +8,10 @@ import torch
 
 from gankit import checkpoint
 from gankit.config import apply_overrides, from_preset
+from gankit.errors import RunCollapsed
 from gankit.health import dead_relu_fraction, diversity_ratio, judge, mean_pairwise_distance
 from gankit.nets import MLPGenerator
-from gankit.train import RunCollapsed, Trainer
+from gankit.train import Trainer
 from tests.conftest import small_config
 
 

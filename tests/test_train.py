@@ -10,8 +10,8 @@ from PIL import Image
 from gankit import checkpoint
 from gankit.config import TrainConfig, apply_overrides
 from gankit.data import load_dataset
-from gankit.errors import ConfigError, DataError
-from gankit.train import Trainer, TrainingDiverged
+from gankit.errors import ConfigError, DataError, TrainingDiverged
+from gankit.train import Trainer
 
 
 @pytest.fixture(scope="module")

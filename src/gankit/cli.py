@@ -176,9 +176,9 @@ def _config_overrides(args: argparse.Namespace) -> dict:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from gankit.config import apply_overrides, from_preset, load_yaml
+    from gankit.config import apply_overrides, from_preset, load_yaml, resume_config
     from gankit.errors import ConfigError
-    from gankit.train import Trainer, resume_config
+    from gankit.train import Trainer
 
     overrides = _config_overrides(args)
     if args.resume:

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from gankit.errors import ConfigError
+from gankit.errors import CheckpointError, ConfigError
 from gankit.fileio import atomic_write_bytes
 
 DATASETS = ("mnist", "fashion-mnist", "cifar10", "tfd", "idx", "toy1d-gaussian", "toy1d-mixture", "toy2d-ring",
@@ -28,6 +28,9 @@ G_OBJECTIVES = ("non-saturating", "minimax")
 PRECISIONS = ("fp32", "bf16")
 OPTIMIZERS = ("momentum", "adam")
 HEALTH_ACTIONS = ("off", "warn", "stop")
+# Fields that may change when a run is resumed; anything else would make it a different run.
+RESUMABLE_FIELDS = ("epochs", "max_steps", "checkpoint_every", "keep_checkpoints", "sample_every",
+                    "device", "data_dir", "monitor_parzen", "health", "checkpoint_minutes")
 
 
 @dataclass
@@ -249,3 +252,19 @@ def load_yaml(path: str | Path, base: TrainConfig | None = None) -> TrainConfig:
 
 def save_yaml(config: TrainConfig, path: str | Path) -> None:
     atomic_write_bytes(path, yaml.safe_dump(config.to_dict(), sort_keys=False).encode())
+
+
+def resume_config(run_dir: str | Path, overrides: dict[str, Any]) -> TrainConfig:
+    """The config stored with a run, with only the fields that may change on resume replaced."""
+    path = Path(run_dir) / "config.yaml"
+    if not path.exists():
+        raise CheckpointError(f"{run_dir} is not a gankit run directory (no config.yaml).")
+    stored = load_yaml(path)
+    wanted = apply_overrides(stored, overrides, "command line")
+    changed = sorted(k for k in overrides if getattr(stored, k) != getattr(wanted, k) and k not in RESUMABLE_FIELDS)
+    if changed:
+        raise ConfigError(
+            f"cannot change {', '.join(changed)} when resuming {run_dir}; only "
+            f"{', '.join(RESUMABLE_FIELDS)} may change. Start a new run with --out instead."
+        )
+    return wanted

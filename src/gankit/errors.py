@@ -19,3 +19,11 @@ class CheckpointError(GankitError):
 
 class TrainingStopped(GankitError):
     """Training was stopped by a signal before a command that needs it finished could go on."""
+
+
+class TrainingDiverged(GankitError):
+    """Losses or weights became NaN or infinite; nothing from the diverged state was saved."""
+
+
+class RunCollapsed(GankitError):
+    """The health monitor found mode collapse and the run was configured to stop (health: stop)."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from gankit import checkpoint
 from gankit.baselines import kmeans_mixture_samples
-from gankit.config import apply_overrides, from_preset, load_yaml
+from gankit.config import apply_overrides, from_preset, load_yaml, resume_config
 from gankit.data import load_dataset
 from gankit.errors import ConfigError, TrainingStopped
 from gankit.evaluate import evaluate_classes, evaluate_parzen
@@ -17,7 +17,7 @@ from gankit.figures import save_figure
 from gankit.fileio import atomic_write_bytes
 from gankit.metrics.classifier import LABELLED_DATASETS
 from gankit.metrics.parzen import parzen_evaluate
-from gankit.train import BEST, Progress, Trainer, resume_config
+from gankit.train import BEST, Progress, Trainer
 
 # (model, MNIST mean, MNIST +-, TFD mean, TFD +-): the paper's Table 1, quoted there from each source.
 PAPER_TABLE1 = [

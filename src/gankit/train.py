@@ -31,9 +31,9 @@ import torch
 from tqdm import tqdm
 
 from gankit import checkpoint
-from gankit.config import TrainConfig, save_yaml
+from gankit.config import RESUMABLE_FIELDS, TrainConfig, save_yaml
 from gankit.data import Splits, load_dataset
-from gankit.errors import CheckpointError, ConfigError, GankitError
+from gankit.errors import CheckpointError, ConfigError, RunCollapsed, TrainingDiverged
 from gankit.figures import save_grid
 from gankit.fileio import atomic_write_bytes
 from gankit.health import Verdict, health_stats, judge, mean_pairwise_distance
@@ -43,20 +43,9 @@ from gankit.objectives import d_loss, g_loss
 from gankit.optim import learning_rate, make_optimizer, momentum
 from gankit.runtime import resolve_device
 
-# Fields that may change when a run is resumed; anything else would make it a different run.
-RESUMABLE_FIELDS = ("epochs", "max_steps", "checkpoint_every", "keep_checkpoints", "sample_every",
-                    "device", "data_dir", "monitor_parzen", "health", "checkpoint_minutes")
 BEST = "best.safetensors"  # the checkpoint with the highest Parzen monitor so far
 HEALTH_SAMPLES = 1000  # fixed-noise samples the health monitor judges each epoch
 STATS = ("d_loss", "g_loss", "d_real", "d_fake")
-
-
-class TrainingDiverged(GankitError):
-    """Losses became NaN or infinite."""
-
-
-class RunCollapsed(GankitError):
-    """The health monitor found mode collapse and the run was configured to stop (health: stop)."""
 
 
 @dataclass
@@ -614,21 +603,3 @@ def load_stage1_generator(g: torch.nn.Module, source: str | Path) -> None:
         for i in range(3):
             for part in ("weight", "bias"):
                 g.layers[i + 2].get_parameter(part).copy_(stage1[f"layers.{i}.{part}"])
-
-
-def resume_config(run_dir: str | Path, overrides: dict[str, Any]) -> TrainConfig:
-    """The config stored with a run, with only the fields that may change on resume replaced."""
-    from gankit.config import apply_overrides, load_yaml
-
-    path = Path(run_dir) / "config.yaml"
-    if not path.exists():
-        raise CheckpointError(f"{run_dir} is not a gankit run directory (no config.yaml).")
-    stored = load_yaml(path)
-    wanted = apply_overrides(stored, overrides, "command line")
-    changed = sorted(k for k in overrides if getattr(stored, k) != getattr(wanted, k) and k not in RESUMABLE_FIELDS)
-    if changed:
-        raise ConfigError(
-            f"cannot change {', '.join(changed)} when resuming {run_dir}; only "
-            f"{', '.join(RESUMABLE_FIELDS)} may change. Start a new run with --out instead."
-        )
-    return wanted

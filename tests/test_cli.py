@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gankit import checkpoint
 from gankit.cli import main
+from gankit.rundir import RunDir
 
 
 def run(capsys, *argv):
@@ -41,7 +41,7 @@ def test_sample_png_and_npy_are_reproducible(trained, tmp_path, capsys):
     assert run(capsys, "sample", run_dir, "--n", 10, "--out", tmp_path / "b.npy")[0] == 0
     a, b = np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy")
     assert a.shape == (10, 1, 28, 28) and np.array_equal(a, b) and 0 <= a.min() and a.max() <= 1
-    ckpt = checkpoint.list_checkpoints(run_dir)[0]
+    ckpt = RunDir(run_dir).checkpoints()[0]
     assert run(capsys, "sample", ckpt, "--n", 6, "--nrow", 3, "--out", tmp_path / "g.png")[0] == 0
     assert Image.open(tmp_path / "g.png").size == (2 * (3 * 30 + 2), 2 * (2 * 30 + 2))
 
@@ -54,7 +54,7 @@ def test_export_then_sample_from_generator_file(trained, tmp_path, capsys):
     run(capsys, "sample", run_dir, "--n", 5, "--out", tmp_path / "r.npy")
     assert np.array_equal(np.load(tmp_path / "e.npy"), np.load(tmp_path / "r.npy"))
     # G alone (fp32 weights) is well under half a full training checkpoint (G, D and both velocities)
-    full = checkpoint.latest(run_dir).stat().st_size
+    full = RunDir(run_dir).latest().stat().st_size
     assert (tmp_path / "G.safetensors").stat().st_size < 0.4 * full
 
 
@@ -84,7 +84,7 @@ def test_existing_run_is_not_overwritten(trained, fixture_dir, capsys):
 
 def test_corrupt_checkpoint_gives_clear_error(trained, capsys):
     run_dir, _, _ = trained
-    latest = checkpoint.latest(run_dir)
+    latest = RunDir(run_dir).latest()
     latest.write_bytes(latest.read_bytes()[:1000])
     code, _, err = run(capsys, "sample", run_dir)
     assert code == 1 and "truncated or corrupt" in err

@@ -5,12 +5,12 @@ import json
 import pytest
 import torch
 
-from gankit import checkpoint
 from gankit.evaluate import evaluate_parzen
 from gankit.generate import load_generator
 from gankit.metrics.parzen import SIGMA_GRID, parzen_log_likelihoods
 from gankit.nets import build_models, sample_noise
 from gankit.objectives import d_loss, g_loss
+from gankit.rundir import RunDir
 from tests.conftest import quiet_trainer, small_config
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
@@ -72,7 +72,7 @@ def test_train_sample_evaluate_and_resume_on_cuda(splits, tmp_path, fixture_dir)
     row = evaluate_parzen(g, "idx", str(fixture_dir), n_samples=200, n_valid=100, device="cuda", log_to_run=False)
     cpu_row = evaluate_parzen(g, "idx", str(fixture_dir), n_samples=200, n_valid=100, device="cpu", log_to_run=False)
     assert row["sigma"] == cpu_row["sigma"] and row["test_ll"] == pytest.approx(cpu_row["test_ll"], abs=1e-2)
-    assert checkpoint.list_checkpoints(tmp_path / "full")
+    assert RunDir(tmp_path / "full").checkpoints()
 
 
 def test_parzen_on_cuda_matches_float64_on_cpu():

@@ -11,7 +11,8 @@ from gankit import checkpoint
 from gankit.cli import main
 from gankit.data import load_dataset
 from gankit.errors import CheckpointError, ConfigError, TrainingDiverged
-from gankit.train import RunLock, Trainer
+from gankit.rundir import RunDir, RunLock
+from gankit.train import Trainer
 from tests.conftest import quiet_trainer, small_config, write_fixture
 
 
@@ -57,7 +58,7 @@ def test_resume_of_a_run_killed_before_its_first_checkpoint_starts_it(splits, tm
 
     with pytest.raises(Killed):
         quiet_trainer(small(), run, splits).run(on_iteration=kill)
-    assert (run / "config.yaml").exists() and not checkpoint.list_checkpoints(run)
+    assert (run / "config.yaml").exists() and not RunDir(run).checkpoints()
     resumed = quiet_trainer(small(), run, splits)
     resumed.run(resume=True)
     assert resumed.state.epoch == 2
@@ -70,7 +71,7 @@ def test_time_based_checkpoints_land_mid_epoch_and_resume_exactly(splits, tmp_pa
     # every iteration is "later than checkpoint_minutes": a checkpoint after each one, mid-epoch
     cut = quiet_trainer(small(checkpoint_minutes=1e-9, keep_checkpoints=100, max_steps=13), tmp_path / "cut", splits)
     cut.run()
-    steps = [int(p.name[5:14]) for p in checkpoint.list_checkpoints(tmp_path / "cut")]
+    steps = [int(p.name[5:14]) for p in RunDir(tmp_path / "cut").checkpoints()]
     assert steps[:3] == [1, 2, 3] and 13 in steps
     resumed = quiet_trainer(small(), tmp_path / "cut", splits)
     resumed.run(resume=True)
@@ -88,7 +89,7 @@ def test_a_second_writer_is_refused_and_a_stale_lock_does_not_block(splits, tmp_
     holder.release()  # the holder died: its lock file stays, but the kernel dropped the lock
     assert (run / ".lock").exists()
     quiet_trainer(small(epochs=1), run, splits).run()
-    assert checkpoint.list_checkpoints(run)
+    assert RunDir(run).checkpoints()
 
 
 def test_resume_refuses_a_hand_edited_config_but_accepts_repeated_values(splits, tmp_path, fixture_dir, capsys):
@@ -107,7 +108,7 @@ def test_resume_refuses_a_hand_edited_config_but_accepts_repeated_values(splits,
     with pytest.raises(ConfigError, match="g_objective"):
         other = small(seed=0, epochs=3, g_objective="minimax", data_dir=str(fixture_dir))
         quiet_trainer(other, run, splits).run(resume=True)
-    assert len(checkpoint.list_checkpoints(run)) == 2  # nothing was written
+    assert len(RunDir(run).checkpoints()) == 2  # nothing was written
 
 
 def test_resume_on_other_training_images_is_refused(splits, tmp_path):
@@ -121,7 +122,7 @@ def test_resume_on_other_training_images_is_refused(splits, tmp_path):
 def test_failed_checkpoint_write_keeps_the_previous_one(splits, tmp_path, monkeypatch, capsys):
     run = tmp_path / "run"
     quiet_trainer(small(epochs=1), run, splits).run()
-    before = checkpoint.latest(run)
+    before = RunDir(run).latest()
     blob = before.read_bytes()
     import gankit.checkpoint as ck
 
@@ -131,14 +132,14 @@ def test_failed_checkpoint_write_keeps_the_previous_one(splits, tmp_path, monkey
     monkeypatch.setattr(ck, "atomic_write_bytes", disk_full)
     with pytest.raises(CheckpointError, match="No space left on device.*intact"):
         quiet_trainer(small(epochs=2), run, splits).run(resume=True)
-    assert checkpoint.latest(run) == before and before.read_bytes() == blob
+    assert RunDir(run).latest() == before and before.read_bytes() == blob
 
 
 @pytest.mark.parametrize("damage", ["no config", "nonsense shape", "nonsense noise", "missing step"])
 def test_checkpoints_and_exports_with_bad_headers_are_refused_in_one_line(tmp_path, splits, capsys, damage):
     run = tmp_path / "run"
     quiet_trainer(small(epochs=1), run, splits).run()
-    tensors, meta = checkpoint.read(checkpoint.latest(run))
+    tensors, meta = checkpoint.read(RunDir(run).latest())
     if damage == "no config":
         del meta["config"]
     elif damage == "nonsense shape":
@@ -165,7 +166,7 @@ def test_sigterm_exits_143_after_a_clean_stop(fixture_dir, tmp_path, monkeypatch
     code, _, err = cli(capsys, "train", "--dataset", "idx", "--data-dir", fixture_dir, "--batch-size", 50,
                        "--out", tmp_path / "run", "--no-progress")
     assert code == 143 and "stopped by SIGTERM" in err
-    assert checkpoint.latest(tmp_path / "run").name == checkpoint.checkpoint_name(4)
+    assert RunDir(tmp_path / "run").latest().name == "step-000000004.safetensors"
 
 
 def test_a_diverged_state_is_never_saved_as_a_checkpoint(splits, tmp_path):
@@ -179,7 +180,7 @@ def test_a_diverged_state_is_never_saved_as_a_checkpoint(splits, tmp_path):
     t = quiet_trainer(small(epochs=3, max_steps=30), run, splits)  # stops mid-epoch 2, after the losses went NaN
     with pytest.raises(TrainingDiverged, match="nothing was saved; the last good checkpoint is .*000000020"):
         t.run(on_iteration=poison)
-    assert [p.name for p in checkpoint.list_checkpoints(run)] == [checkpoint.checkpoint_name(20)]
+    assert [p.name for p in RunDir(run).checkpoints()] == ["step-000000020.safetensors"]
 
 
 def test_best_is_written_before_the_step_checkpoint(splits, tmp_path, monkeypatch):
@@ -189,7 +190,7 @@ def test_best_is_written_before_the_step_checkpoint(splits, tmp_path, monkeypatc
     real_write = ck.write
     monkeypatch.setattr(ck, "write", lambda path, *a, **k: written.append(path.name) or real_write(path, *a, **k))
     quiet_trainer(small(epochs=1, monitor_parzen=100), tmp_path / "run", splits).run()
-    assert written == ["best.safetensors", checkpoint.checkpoint_name(20)]
+    assert written == ["best.safetensors", "step-000000020.safetensors"]
 
 
 def test_temporaries_of_killed_writes_are_removed_on_resume(splits, tmp_path):

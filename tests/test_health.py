@@ -6,11 +6,11 @@ import json
 import pytest
 import torch
 
-from gankit import checkpoint
 from gankit.config import apply_overrides, from_preset
 from gankit.errors import RunCollapsed
 from gankit.health import dead_relu_fraction, diversity_ratio, judge, mean_pairwise_distance
 from gankit.nets import MLPGenerator
+from gankit.rundir import RunDir
 from gankit.train import Trainer
 from tests.conftest import small_config
 
@@ -73,7 +73,7 @@ def test_a_forced_collapse_is_flagged_once_and_stops_when_asked(splits, tmp_path
     stop = Trainer(small(health="stop"), tmp_path / "stop", splits, progress_bar=False, log=lambda m: None)
     with pytest.raises(RunCollapsed, match="mode collapse at epoch 1.*--resume .* --health warn"):
         stop.run(on_iteration=kill_g)
-    assert checkpoint.latest(tmp_path / "stop").name == checkpoint.checkpoint_name(20)  # the state is kept
+    assert RunDir(tmp_path / "stop").latest().name == "step-000000020.safetensors"  # the state is kept
     off = Trainer(small(health="off"), tmp_path / "off", splits, progress_bar=False, log=lambda m: None)
     off.run(on_iteration=kill_g)
     assert "health" not in json.loads((tmp_path / "off" / "metrics.jsonl").read_text().splitlines()[0])

@@ -7,6 +7,7 @@ import torch
 from gankit import checkpoint
 from gankit.baselines import kmeans, kmeans_mixture_samples
 from gankit.cli import main
+from gankit.rundir import RunDir
 
 
 def test_kmeans_recovers_separated_clusters():
@@ -81,6 +82,6 @@ def test_reproduce_stops_without_evaluating_when_training_is_interrupted(tmp_pat
                  "--out", str(out), "--no-progress"])
     err = capsys.readouterr().err
     assert code == 1 and "stopped by SIGINT at epoch 0" in err and "run the same command again" in err
-    assert not (out / "table1.json").exists() and checkpoint.list_checkpoints(out)
+    assert not (out / "table1.json").exists() and RunDir(out).checkpoints()
     metrics = out / "metrics.jsonl"  # no epoch finished, and no evaluation row was written
     assert not metrics.exists() or '"kind": "parzen"' not in metrics.read_text()

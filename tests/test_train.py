@@ -11,6 +11,7 @@ from gankit import checkpoint
 from gankit.config import TrainConfig, apply_overrides
 from gankit.data import load_dataset
 from gankit.errors import ConfigError, DataError, TrainingDiverged
+from gankit.rundir import RunDir
 from gankit.train import Trainer
 
 
@@ -69,7 +70,7 @@ def test_sigint_writes_checkpoint_and_resume_is_exact(splits, tmp_path):
     state = t.run(on_iteration=interrupt_at_step_9)
     assert state.stopped_by == "SIGINT" and state.step == 9
     assert "gankit train --resume" in messages[-1]
-    assert checkpoint.latest(tmp_path / "run").name == checkpoint.checkpoint_name(9)
+    assert RunDir(tmp_path / "run").latest().name == "step-000000009.safetensors"
     assert signal.getsignal(signal.SIGINT) is handler_before  # handler restored
     resumed = Trainer(small(epochs=2), tmp_path / "run", splits, progress_bar=False, log=lambda m: None)
     resumed.run(resume=True)
@@ -83,7 +84,7 @@ def test_sigterm_also_stops_cleanly(splits, tmp_path):
 
     t = Trainer(small(), tmp_path / "run", splits, progress_bar=False, log=lambda m: None)
     assert t.run(on_iteration=term).stopped_by == "SIGTERM"
-    assert checkpoint.latest(tmp_path / "run").name == checkpoint.checkpoint_name(4)
+    assert RunDir(tmp_path / "run").latest().name == "step-000000004.safetensors"
 
 
 def test_divergence_is_reported_and_last_checkpoint_kept(splits, tmp_path):
@@ -98,8 +99,8 @@ def test_divergence_is_reported_and_last_checkpoint_kept(splits, tmp_path):
 
     with pytest.raises(TrainingDiverged, match="diverged in epoch 2"):
         t.run(on_iteration=poison)
-    names = [p.name for p in checkpoint.list_checkpoints(tmp_path / "run")]
-    assert names == [checkpoint.checkpoint_name(20)]
+    names = [p.name for p in RunDir(tmp_path / "run").checkpoints()]
+    assert names == ["step-000000020.safetensors"]
     rows = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
     assert len(rows) == 1 and json.loads(rows[0])["epoch"] == 1
 
@@ -110,7 +111,7 @@ def test_run_dir_outputs(splits, tmp_path):
     t.run()
     run = tmp_path / "run"
     assert (run / "config.yaml").exists()
-    assert [p.name for p in checkpoint.list_checkpoints(run)] == [checkpoint.checkpoint_name(40)]
+    assert [p.name for p in RunDir(run).checkpoints()] == ["step-000000040.safetensors"]
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows] == [1, 2] and [r["step"] for r in rows] == [20, 40]
     assert rows[1]["lr"] == pytest.approx(0.1 / 1.000004**40) and rows[1]["momentum"] == pytest.approx(0.5 + 0.2 / 249)
@@ -134,7 +135,7 @@ def test_changing_the_monitor_size_on_resume_restarts_the_best_epoch(splits, tmp
     run = tmp_path / "run"
     Trainer(small(epochs=2, monitor_parzen=100), run, splits, progress_bar=False, log=lambda m: None).run()
     same = Trainer(small(epochs=2, monitor_parzen=100), run, splits, progress_bar=False, log=lambda m: None)
-    same.load_checkpoint(checkpoint.latest(run))
+    same.load_checkpoint(RunDir(run).latest())
     assert same.best_monitor is not None  # same size: the best carries over
     messages = []
     bigger = Trainer(small(epochs=3, monitor_parzen=150), run, splits, progress_bar=False, log=messages.append)
@@ -169,7 +170,7 @@ def test_short_real_training_run_moves_samples_towards_data(tmp_path, fixture_di
     except DataError:
         splits, real_mnist = load_dataset("idx", fixture_dir), False
     t, before, after = _train_briefly(splits, tmp_path, 1000)
-    ckpt_tensors, meta = checkpoint.read(checkpoint.latest(tmp_path / "run"))
+    ckpt_tensors, meta = checkpoint.read(RunDir(tmp_path / "run").latest())
     assert meta["step"] == 1000 and all(torch.isfinite(v.float()).all() for v in ckpt_tensors.values())
     rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert rows and all(np.isfinite(r[k]) for r in rows for k in ("d_loss", "g_loss", "d_real", "d_fake"))

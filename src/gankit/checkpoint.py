@@ -7,7 +7,6 @@ either the previous checkpoints or the new one, never a torn file. Loading never
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +18,6 @@ from gankit.errors import CheckpointError
 from gankit.fileio import atomic_write_bytes
 
 FORMAT = "gankit-checkpoint-1"
-_NAME = re.compile(r"^step-(\d{9})\.safetensors$")
-
-
-def checkpoint_name(step: int) -> str:
-    return f"step-{step:09d}.safetensors"
 
 
 def write(path: str | Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any], fmt: str = FORMAT) -> Path:
@@ -63,29 +57,6 @@ def read(path: str | Path, formats: tuple[str, ...] = (FORMAT,)) -> tuple[dict[s
             f"{path} is a safetensors file but not a gankit file of the kind needed here ({', '.join(formats)})."
         )
     return tensors, meta
-
-
-def list_checkpoints(run_dir: str | Path) -> list[Path]:
-    """Checkpoints in run_dir/checkpoints, oldest first."""
-    folder = Path(run_dir) / "checkpoints"
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if _NAME.match(p.name))
-
-
-def latest(run_dir: str | Path) -> Path:
-    found = list_checkpoints(run_dir)
-    if not found:
-        raise CheckpointError(
-            f"{run_dir} has no checkpoints; train first (gankit train --out {run_dir})."
-        )
-    return found[-1]
-
-
-def prune(run_dir: str | Path, keep: int) -> None:
-    """Delete all but the newest keep checkpoints."""
-    for old in list_checkpoints(run_dir)[:-keep]:
-        old.unlink(missing_ok=True)
 
 
 def split_prefix(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:

@@ -197,7 +197,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     state = trainer.run(resume=bool(args.resume))
     if state.stopped_by is not None:  # a clean stop is not a finished job: exit as shells do (128 + signal)
         return 128 + int(getattr(signal.Signals, state.stopped_by, signal.SIGTERM))
-    grid = run_dir / "samples" / f"epoch-{state.epoch:04d}.png"
+    grid = trainer.rundir.sample_grid(state.epoch)
     print(f"done: {state.epoch} epochs, {state.step} steps, {state.wall_s:.0f} s of training")
     if grid.exists():
         print(f"samples: {grid}")
@@ -269,31 +269,31 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _figure_out(args: argparse.Namespace, name: str) -> Path:
-    from gankit.evaluate import run_dir_of
+    from gankit.rundir import RunDir
 
     if args.out:
         return Path(args.out)
-    run_dir = run_dir_of(Path(args.source))
-    return (run_dir / "figures" if run_dir else Path(".")) / f"{name}.png"
+    run_dir = RunDir.of(args.source)
+    return run_dir.figure(f"{name}.png") if run_dir else Path(f"{name}.png")
 
 
 def figure_toy1d(args: argparse.Namespace) -> int:
-    from gankit import checkpoint
     from gankit.config import apply_overrides, from_preset
     from gankit.data.toy import TOY_1D
     from gankit.errors import ConfigError
     from gankit.figure1 import render, render_gif, run_snapshots
+    from gankit.rundir import RunDir
     from gankit.train import Trainer
 
     if args.dataset not in TOY_1D:
         raise ConfigError(f"--dataset must be one of {', '.join(TOY_1D)}, got {args.dataset!r}.")
     run_dir = Path(args.run_dir or f"runs/{args.dataset}")
-    if not checkpoint.list_checkpoints(run_dir):
+    if not RunDir(run_dir).checkpoints():
         config = apply_overrides(from_preset("toy1d"), {"dataset": args.dataset, "seed": args.seed}, "figure")
         print(f"training {run_dir} (toy1d preset, {config.epochs} epochs) ...", file=sys.stderr)
         Trainer(config, run_dir, progress_bar=False, log=lambda m: None).run()
     shots = run_snapshots(run_dir)
-    png = Path(args.out) if args.out else run_dir / "figures" / "figure1.png"
+    png = Path(args.out) if args.out else RunDir(run_dir).figure("figure1.png")
     png.parent.mkdir(parents=True, exist_ok=True)
     render(shots, png)
     gif = render_gif(shots, png.with_suffix(".gif"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,16 +11,8 @@ from gankit.errors import ConfigError
 from gankit.generate import LoadedGenerator, load_generator
 from gankit.metrics.classifier import class_stats, load_classifier
 from gankit.metrics.parzen import SIGMA_GRID, parzen_evaluate, parzen_folds
+from gankit.rundir import RunDir
 from gankit.runtime import resolve_device
-
-
-def run_dir_of(source: Path) -> Path | None:
-    """The run directory a source belongs to, if any (a run dir, or a checkpoint inside one)."""
-    if source.is_dir():
-        return source
-    if source.parent.name == "checkpoints" and (source.parent.parent / "config.yaml").exists():
-        return source.parent.parent
-    return None
 
 
 def _loaded(source: str | Path | LoadedGenerator) -> LoadedGenerator:
@@ -42,10 +33,9 @@ def _protocol(g: LoadedGenerator, dataset: str, seed: int, n_samples: int) -> di
 
 
 def _log_row(g: LoadedGenerator, row: dict[str, Any], log_to_run: bool) -> None:
-    run_dir = run_dir_of(g.source)
+    run_dir = RunDir.of(g.source)
     if log_to_run and run_dir is not None:
-        with open(run_dir / "metrics.jsonl", "a") as handle:
-            handle.write(json.dumps(row) + "\n")
+        run_dir.append_row(row)
 
 
 def evaluate_parzen(

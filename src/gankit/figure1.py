@@ -26,6 +26,7 @@ from gankit.errors import CheckpointError  # noqa: E402
 from gankit.figures import figure_png  # noqa: E402
 from gankit.fileio import atomic_write_bytes  # noqa: E402
 from gankit.nets import build_models, sample_noise  # noqa: E402
+from gankit.rundir import RunDir  # noqa: E402
 from gankit.theory import optimal_discriminator  # noqa: E402
 
 
@@ -79,7 +80,7 @@ def snapshot(g: torch.nn.Module, d: torch.nn.Module, dataset: str, noise: str, l
 
 def run_snapshots(run_dir: str | Path) -> list[Snapshot]:
     """The initial state (rebuilt from the run's seed) and every checkpoint of a toy1d run."""
-    paths = checkpoint.list_checkpoints(run_dir)
+    paths = RunDir(run_dir).checkpoints()
     if not paths:
         raise CheckpointError(f"{run_dir} has no checkpoints; train it first (gankit train --preset toy1d).")
     _, meta = checkpoint.read(paths[0])

@@ -13,6 +13,7 @@ from gankit import checkpoint
 from gankit.config import NOISES
 from gankit.errors import CheckpointError, ConfigError
 from gankit.nets import build_generator, sample_noise
+from gankit.rundir import RunDir
 
 GENERATOR_FORMAT = "gankit-generator-1"
 
@@ -45,7 +46,7 @@ class LoadedGenerator:
 
 def _resolve(path: Path) -> Path:
     if path.is_dir():
-        return checkpoint.latest(path)
+        return RunDir(path).latest()
     if not path.exists():
         raise CheckpointError(f"{path} does not exist; pass a run directory or a .safetensors file.")
     return path

@@ -25,6 +25,7 @@ from gankit.figures import save_figure  # noqa: E402
 from gankit.fileio import atomic_write_bytes  # noqa: E402
 from gankit.metrics.modes import mode_stats  # noqa: E402
 from gankit.nets import build_generator, sample_noise  # noqa: E402
+from gankit.rundir import RunDir  # noqa: E402
 from gankit.train import Trainer  # noqa: E402
 
 VARIANTS = {
@@ -69,11 +70,11 @@ def run_experiment(out_dir: str | Path, datasets: tuple[str, ...] = ("toy2d-ring
                 config = apply_overrides(from_preset("toy2d"), {"dataset": dataset, "seed": seed, "lr": lr,
                                                                "max_steps": steps, "epochs": 10**6, **overrides},
                                          "mode-collapse")
-                done = checkpoint.list_checkpoints(run_dir)
+                done = RunDir(run_dir).checkpoints()
                 if not done or checkpoint.read(done[-1])[1]["step"] < steps:  # new, or interrupted: resume
                     log(f"training {dataset} / {name} / seed {seed}")
                     Trainer(config, run_dir, progress_bar=False, log=lambda m: None).run(resume=bool(done))
-                samples, _ = checkpoint_samples(checkpoint.latest(run_dir))
+                samples, _ = checkpoint_samples(RunDir(run_dir).latest())
                 finals.append(mode_stats(samples, centres, std))
             covered = [f["modes_covered"] for f in finals]
             quality = [f["high_quality_rate"] for f in finals]
@@ -105,7 +106,7 @@ def figure_over_training(out_dir: str | Path, dataset: str, path: str | Path, se
     fig, axes = plt.subplots(len(variants), columns, figsize=(2.2 * columns, 2.2 * len(variants)),
                              squeeze=False)
     for row, name in enumerate(variants):
-        paths = checkpoint.list_checkpoints(out_dir / dataset / slug(name) / f"seed-{seed}")
+        paths = RunDir(out_dir / dataset / slug(name) / f"seed-{seed}").checkpoints()
         picks = [paths[round(i * (len(paths) - 1) / (columns - 1))] for i in range(columns)] if paths else []
         for col, p in enumerate(picks):
             samples, meta = checkpoint_samples(p, 1000)

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gankit import checkpoint
 from gankit.baselines import kmeans_mixture_samples
 from gankit.config import apply_overrides, from_preset, load_yaml, resume_config
 from gankit.data import load_dataset
@@ -17,7 +16,8 @@ from gankit.figures import save_figure
 from gankit.fileio import atomic_write_bytes
 from gankit.metrics.classifier import LABELLED_DATASETS
 from gankit.metrics.parzen import parzen_evaluate
-from gankit.train import BEST, Progress, Trainer
+from gankit.rundir import RunDir
+from gankit.train import Progress, Trainer
 
 # (model, MNIST mean, MNIST +-, TFD mean, TFD +-): the paper's Table 1, quoted there from each source.
 PAPER_TABLE1 = [
@@ -37,7 +37,7 @@ def train_or_resume(dataset: str, out: Path, epochs: int, data_dir: str | None, 
         overrides["dataset"] = "idx"
     if data_dir:
         overrides["data_dir"] = data_dir
-    resume = bool(checkpoint.list_checkpoints(out))
+    resume = bool(RunDir(out).checkpoints())
     if resume:
         config = resume_config(out, overrides)
     else:
@@ -70,9 +70,7 @@ def reproduce_table1(dataset: str, out: str | Path, epochs: int, data_dir: str |
     if progress.stopped_by:  # Ctrl-C stops the whole command; evaluating a half-trained run was not asked for
         raise TrainingStopped(f"training stopped by {progress.stopped_by} at epoch {progress.epoch} and nothing was "
                               "evaluated; run the same command again to continue and evaluate.")
-    chosen = out / "checkpoints" / BEST
-    if not chosen.exists():
-        chosen = checkpoint.latest(out)
+    chosen = RunDir(out).best_or_latest()
     row = evaluate_parzen(chosen, dataset, data_dir)
     n_monitor = load_yaml(out / "config.yaml").monitor_parzen
     result = {"dataset": dataset, "gankit": row,
@@ -113,7 +111,7 @@ def plot_parzen_curve(run_dir: str | Path, path: str | Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [json.loads(line) for line in (Path(run_dir) / "metrics.jsonl").read_text().splitlines() if line]
+    rows = RunDir(run_dir).rows()
     monitors: dict[str, list[tuple[int, float]]] = {}  # one line per monitor size (a run may change it on resume)
     for r in rows:
         if r.get("kind") == "train" and "parzen_monitor" in r:

@@ -14,9 +14,7 @@ are accumulated on the device and read once per progress refresh, so steps do no
 from __future__ import annotations
 
 import contextlib
-import json
 import math
-import os
 import signal
 import sys
 import threading
@@ -35,15 +33,14 @@ from gankit.config import RESUMABLE_FIELDS, TrainConfig, save_yaml
 from gankit.data import Splits, load_dataset
 from gankit.errors import CheckpointError, ConfigError, RunCollapsed, TrainingDiverged
 from gankit.figures import save_grid
-from gankit.fileio import atomic_write_bytes
 from gankit.health import Verdict, health_stats, judge, mean_pairwise_distance
 from gankit.metrics.parzen import SIGMA_GRID, parzen_log_likelihoods
 from gankit.nets import build_models, max_norm_, sample_noise
 from gankit.objectives import d_loss, g_loss
 from gankit.optim import learning_rate, make_optimizer, momentum
+from gankit.rundir import RunDir, RunLock
 from gankit.runtime import resolve_device
 
-BEST = "best.safetensors"  # the checkpoint with the highest Parzen monitor so far
 HEALTH_SAMPLES = 1000  # fixed-noise samples the health monitor judges each epoch
 STATS = ("d_loss", "g_loss", "d_real", "d_fake")
 
@@ -73,6 +70,7 @@ class Trainer:
     ) -> None:
         self.config = config.validate()
         self.run_dir = Path(run_dir)
+        self.rundir = RunDir(run_dir)
         self.progress_bar = progress_bar
         self.log = log or (lambda msg: print(msg, file=sys.stderr))
         self.device = resolve_device(config.device)
@@ -156,7 +154,7 @@ class Trainer:
         stats_ok = all(math.isfinite(v) for v in self.stats.tolist())
         weights_ok = all(bool(torch.isfinite(p).all()) for p in (*self.G.parameters(), *self.D.parameters()))
         if not (stats_ok and weights_ok):
-            good = checkpoint.list_checkpoints(self.run_dir)
+            good = self.rundir.checkpoints()
             raise TrainingDiverged(
                 f"training diverged at step {self.state.step} (losses or weights became NaN or infinite), so "
                 "nothing was saved; " + (f"the last good checkpoint is {good[-1]}; lower --lr and start a new run."
@@ -165,9 +163,8 @@ class Trainer:
 
     def save_checkpoint(self) -> Path:
         self._check_finite()
-        path = self.run_dir / "checkpoints" / checkpoint.checkpoint_name(self.state.step)
-        checkpoint.write(path, self.state_tensors(), self.state_meta())
-        checkpoint.prune(self.run_dir, self.config.keep_checkpoints)
+        path = checkpoint.write(self.rundir.checkpoint_path(self.state.step), self.state_tensors(), self.state_meta())
+        self.rundir.prune(self.config.keep_checkpoints)
         self._last_save = time.perf_counter()
         return path
 
@@ -213,7 +210,7 @@ class Trainer:
             if meta["config"].get("monitor_parzen") != self.config.monitor_parzen and self.best_monitor is not None:
                 # values of monitors of different sizes are not comparable: the best starts again
                 self.log(f"Parzen monitor size changed to {self.config.monitor_parzen}; "
-                         f"{BEST} will hold the best epoch under the new monitor")
+                         f"{self.rundir.best.name} will hold the best epoch under the new monitor")
                 self.best_monitor = None
         except (KeyError, RuntimeError, TypeError, ValueError, AttributeError) as exc:
             raise CheckpointError(
@@ -310,13 +307,13 @@ class Trainer:
         return self.state.epoch >= c.epochs or (c.max_steps is not None and self.state.step >= c.max_steps)
 
     @torch.no_grad()
-    def write_samples(self, name: str) -> Path | None:
+    def write_samples(self, epoch: int) -> Path | None:
         if self.image_shape[1] == 1:  # toy vectors, not images: Figure 1 / the mode plots show them
             return None
         self.G.eval()
         images = self.G(self.fixed_z).float().view(-1, *self.image_shape)
         self.G.train()
-        return save_grid(images, self.run_dir / "samples" / f"{name}.png")
+        return save_grid(images, self.rundir.sample_grid(epoch))
 
     @torch.no_grad()
     def parzen_monitor(self) -> tuple[float, float]:
@@ -331,10 +328,6 @@ class Trainer:
         per_sigma = parzen_log_likelihoods(self.monitor_valid, samples, SIGMA_GRID).double().mean(1)
         best = int(torch.argmax(per_sigma))
         return float(per_sigma[best]), SIGMA_GRID[best]
-
-    def _append_metrics(self, row: dict[str, Any]) -> None:
-        with open(self.run_dir / "metrics.jsonl", "a") as handle:
-            handle.write(json.dumps(row) + "\n")
 
     def _health_classifier(self) -> Callable[[torch.Tensor], torch.Tensor] | None:
         """The cached classifier of a labelled dataset (trained on first use), else None."""
@@ -361,22 +354,6 @@ class Trainer:
                      f"gankit: recovered at epoch {row['epoch']}: {describe_health(row['health'])}")
         self.health, self.health_stats = verdict, row["health"]
 
-    def _trim_metrics(self) -> None:
-        """Drop training rows past the restored checkpoint, so a resumed run does not repeat them."""
-        path = self.run_dir / "metrics.jsonl"
-        if not path.exists():
-            return
-        kept = []
-        for line in path.read_text().splitlines():
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if row.get("kind") == "train" and row.get("epoch", 0) > self.state.epoch:
-                continue
-            kept.append(line)
-        atomic_write_bytes(path, ("\n".join(kept) + "\n" if kept else "").encode())
-
     def _end_epoch(self) -> dict[str, Any]:
         totals = (self.stats / max(self.stats_n, 1)).tolist()
         if not all(math.isfinite(v) for v in totals):
@@ -402,34 +379,28 @@ class Trainer:
         return row
 
     def _start_run_dir(self, resume: bool) -> None:
-        if self.run_dir.exists() and not self.run_dir.is_dir():
-            raise ConfigError(f"{self.run_dir} is a file, not a run directory; choose another --out.")
-        try:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"cannot create the run directory {self.run_dir} ({exc.strerror}); "
-                              "choose another --out.") from None
+        self.rundir.create()
         self._lock = RunLock(self.run_dir)
-        removed = remove_stale_temporaries(self.run_dir)
+        removed = self.rundir.remove_stale_temporaries()
         if removed:
             self.log(f"removed {removed} unfinished temporary file(s) left by an interrupted write")
-        found = checkpoint.list_checkpoints(self.run_dir)
+        found = self.rundir.checkpoints()
         if resume and found:
             self.load_checkpoint(found[-1])
-            self._trim_metrics()
-            save_yaml(self.config, self.run_dir / "config.yaml")
+            self.rundir.trim_rows(self.state.epoch)
+            save_yaml(self.config, self.rundir.config)
             self.log(f"resuming {self.run_dir} at epoch {self.state.epoch}, step {self.state.step}")
             return
         if resume:  # killed before its first checkpoint: start it again from its config.yaml
             self.log(f"{self.run_dir} has no checkpoint yet; starting it from its config.yaml")
-            self._trim_metrics()
-        elif found or (self.run_dir / "metrics.jsonl").exists():
+            self.rundir.trim_rows(self.state.epoch)
+        elif self.rundir.holds_run():
             raise ConfigError(
                 f"{self.run_dir} already holds a run; resume it with --resume {self.run_dir} "
                 "or choose another --out."
             )
-        save_yaml(self.config, self.run_dir / "config.yaml")
-        self.write_samples("epoch-0000")
+        save_yaml(self.config, self.rundir.config)
+        self.write_samples(0)
 
     def run(self, resume: bool = False, on_iteration: Callable[[Trainer], None] | None = None) -> Progress:
         """Train until the configured length or a stop signal; return the final Progress.
@@ -512,7 +483,7 @@ class Trainer:
                     if improved:
                         self.best_monitor = value
                 self._check_health(row)
-                self._append_metrics(row)
+                self.rundir.append_row(row)
                 self.log(
                     f"epoch {row['epoch']}: D loss {row['d_loss']:.4f}  G loss {row['g_loss']:.4f}  "
                     f"D(x) {row['d_real']:.3f}  D(G(z)) {row['d_fake']:.3f}  lr {row['lr']:.5f}  "
@@ -520,10 +491,10 @@ class Trainer:
                     + (f"  Parzen monitor {row['parzen_monitor']:.1f}" if "parzen_monitor" in row else "")
                 )
                 if row["epoch"] % c.sample_every == 0 or self._finished():
-                    self.write_samples(f"epoch-{row['epoch']:04d}")
+                    self.write_samples(row["epoch"])
                 if improved:  # written before the step checkpoint, so "best" is never older than the state says
                     self._check_finite()
-                    checkpoint.write(self.run_dir / "checkpoints" / BEST, self.state_tensors(), self.state_meta())
+                    checkpoint.write(self.rundir.best, self.state_tensors(), self.state_meta())
                 if row["epoch"] % c.checkpoint_every == 0 or self._finished():
                     self.save_checkpoint()
                 if c.health == "stop" and self.health is not None and self.health.collapsed:
@@ -534,52 +505,6 @@ class Trainer:
                     )
             elif self._finished():  # max_steps reached mid-epoch
                 self.save_checkpoint()
-
-
-class RunLock:
-    """An exclusive lock on a run directory, so that two processes never write one run.
-
-    flock is released by the kernel when its process dies, so a killed run never blocks its resume.
-    """
-
-    def __init__(self, run_dir: Path) -> None:
-        self.path = run_dir / ".lock"
-        try:
-            self.handle = open(self.path, "a+")
-        except OSError as exc:
-            raise ConfigError(f"cannot write to the run directory {run_dir} ({exc.strerror}); make it writable "
-                              "or train into another --out.") from None
-        try:
-            import fcntl
-        except ImportError:  # not POSIX: no lock
-            return
-        try:
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self.handle.seek(0)
-            holder = self.handle.read().strip() or "another process"
-            self.handle.close()
-            raise ConfigError(
-                f"{run_dir} is being written by {holder}; wait for it to finish or train into another --out."
-            ) from None
-        self.handle.seek(0)
-        self.handle.truncate()
-        self.handle.write(f"gankit process {os.getpid()}")
-        self.handle.flush()
-
-    def release(self) -> None:
-        self.handle.close()
-
-
-def remove_stale_temporaries(run_dir: Path) -> int:
-    """Delete the temporary files of writes a kill interrupted (the real files are intact)."""
-    removed = 0
-    for folder in (run_dir, run_dir / "checkpoints", run_dir / "samples"):
-        if folder.is_dir():
-            for tmp in folder.glob(".*.tmp"):
-                tmp.unlink(missing_ok=True)
-                removed += 1
-    return removed
 
 
 def describe_health(stats: dict[str, Any]) -> str:
@@ -595,7 +520,7 @@ def describe_health(stats: dict[str, Any]) -> str:
 def load_stage1_generator(g: torch.nn.Module, source: str | Path) -> None:
     """Copy a paper-tfd (stage-1) G into the top three layers of a paper-tfd-stage2 G."""
     path = Path(source)
-    tensors, meta = checkpoint.read(checkpoint.latest(path) if path.is_dir() else path)
+    tensors, meta = checkpoint.read(RunDir(path).latest() if path.is_dir() else path)
     if meta.get("config", {}).get("model") != "paper-tfd":
         raise ConfigError(f"--g-init-from {source} is not a paper-tfd (stage-1) run.")
     stage1 = checkpoint.split_prefix(tensors, "G")

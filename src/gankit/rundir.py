@@ -1,0 +1,169 @@
+"""The on-disk layout of a run directory; the one module that knows where a run keeps what.
+
+    RUN/config.yaml            the resolved configuration (a run is reproducible from it alone)
+    RUN/metrics.jsonl          one JSON row per epoch ("train") and per evaluation ("parzen", "classes")
+    RUN/checkpoints/step-NNNNNNNNN.safetensors   full training state, the newest keep_checkpoints kept
+    RUN/checkpoints/best.safetensors             the epoch with the highest Parzen monitor
+    RUN/samples/epoch-NNNN.png                   the fixed-noise grid after each epoch
+    RUN/figures/*.png                            figures drawn from the run
+    RUN/.lock                  held (flock) by the process writing the run
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from gankit.errors import CheckpointError, ConfigError
+from gankit.fileio import atomic_write_bytes
+
+_STEP_NAME = re.compile(r"^step-(\d{9})\.safetensors$")
+
+
+class RunDir:
+    """Paths, checkpoints and metrics rows of one run directory."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.config = self.path / "config.yaml"
+        self.metrics = self.path / "metrics.jsonl"
+        self.checkpoint_dir = self.path / "checkpoints"
+        self.best = self.checkpoint_dir / "best.safetensors"  # the highest Parzen monitor so far
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    @classmethod
+    def of(cls, source: str | Path) -> RunDir | None:
+        """The run a source belongs to, if any: a run directory, or a checkpoint inside one."""
+        source = Path(source)
+        if source.is_dir():
+            return cls(source)
+        if source.parent.name == "checkpoints" and (source.parent.parent / "config.yaml").exists():
+            return cls(source.parent.parent)
+        return None
+
+    # ----- checkpoints -------------------------------------------------------------------------
+    def checkpoint_path(self, step: int) -> Path:
+        return self.checkpoint_dir / f"step-{step:09d}.safetensors"
+
+    def checkpoints(self) -> list[Path]:
+        """Step checkpoints, oldest first."""
+        if not self.checkpoint_dir.is_dir():
+            return []
+        return sorted(p for p in self.checkpoint_dir.iterdir() if _STEP_NAME.match(p.name))
+
+    def latest(self) -> Path:
+        found = self.checkpoints()
+        if not found:
+            raise CheckpointError(f"{self.path} has no checkpoints; train first (gankit train --out {self.path}).")
+        return found[-1]
+
+    def best_or_latest(self) -> Path:
+        return self.best if self.best.exists() else self.latest()
+
+    def prune(self, keep: int) -> None:
+        """Delete all but the newest keep step checkpoints."""
+        for old in self.checkpoints()[:-keep]:
+            old.unlink(missing_ok=True)
+
+    # ----- images ------------------------------------------------------------------------------
+    def sample_grid(self, epoch: int) -> Path:
+        return self.path / "samples" / f"epoch-{epoch:04d}.png"
+
+    def figure(self, name: str) -> Path:
+        return self.path / "figures" / name
+
+    # ----- metrics.jsonl -----------------------------------------------------------------------
+    def append_row(self, row: dict[str, Any]) -> None:
+        with open(self.metrics, "a") as handle:
+            handle.write(json.dumps(row) + "\n")
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Every readable row (a line torn by a kill is skipped)."""
+        if not self.metrics.exists():
+            return []
+        rows = []
+        for line in self.metrics.read_text().splitlines():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return rows
+
+    def trim_rows(self, epoch: int) -> None:
+        """Drop training rows past epoch, so that a resumed run does not repeat them."""
+        if not self.metrics.exists():
+            return
+        kept = []
+        for line in self.metrics.read_text().splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if row.get("kind") == "train" and row.get("epoch", 0) > epoch:
+                continue
+            kept.append(line)
+        atomic_write_bytes(self.metrics, ("\n".join(kept) + "\n" if kept else "").encode())
+
+    # ----- the directory itself ----------------------------------------------------------------
+    def holds_run(self) -> bool:
+        return bool(self.checkpoints()) or self.metrics.exists()
+
+    def create(self) -> None:
+        if self.path.exists() and not self.path.is_dir():
+            raise ConfigError(f"{self.path} is a file, not a run directory; choose another --out.")
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot create the run directory {self.path} ({exc.strerror}); "
+                              "choose another --out.") from None
+
+    def remove_stale_temporaries(self) -> int:
+        """Delete the temporary files of writes a kill interrupted (the real files are intact)."""
+        removed = 0
+        for folder in (self.path, self.checkpoint_dir, self.path / "samples"):
+            if folder.is_dir():
+                for tmp in folder.glob(".*.tmp"):
+                    tmp.unlink(missing_ok=True)
+                    removed += 1
+        return removed
+
+
+class RunLock:
+    """An exclusive lock on a run directory, so that two processes never write one run.
+
+    flock is released by the kernel when its process dies, so a killed run never blocks its resume.
+    """
+
+    def __init__(self, run_dir: str | Path) -> None:
+        run_dir = Path(run_dir)
+        self.path = run_dir / ".lock"
+        try:
+            self.handle = open(self.path, "a+")
+        except OSError as exc:
+            raise ConfigError(f"cannot write to the run directory {run_dir} ({exc.strerror}); make it writable "
+                              "or train into another --out.") from None
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no lock
+            return
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.handle.seek(0)
+            holder = self.handle.read().strip() or "another process"
+            self.handle.close()
+            raise ConfigError(
+                f"{run_dir} is being written by {holder}; wait for it to finish or train into another --out."
+            ) from None
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(f"gankit process {os.getpid()}")
+        self.handle.flush()
+
+    def release(self) -> None:
+        self.handle.close()

@@ -22,7 +22,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from gankit.config import apply_overrides, from_preset
 from gankit.data import load_dataset
-from gankit.nets import build_models
+from gankit.nets import ModelSpec, build_models
 from gankit.optim import learning_rate, momentum
 from gankit.train import Trainer
 
@@ -44,7 +44,7 @@ def plain_models(x: torch.Tensor, seed: int) -> tuple[torch.nn.Module, torch.nn.
     D = nn.Sequential(nn.Dropout(0.2), nn.Linear(784, 1200), Maxout(5), nn.Dropout(0.5),
                       nn.Linear(240, 1200), Maxout(5), nn.Dropout(0.5), nn.Linear(240, 1), nn.Sigmoid(),
                       nn.Flatten(0))
-    g_ref, d_ref = build_models("paper-mnist", 100, 784, x.mean(0), seed)
+    g_ref, d_ref = build_models("paper-mnist", ModelSpec(100, (1, 28, 28)), x.mean(0), seed)
     with torch.no_grad():
         for mine, ref in ((G, g_ref), (D, d_ref)):
             for p, q in zip(mine.parameters(), ref.parameters(), strict=True):

@@ -30,7 +30,7 @@ from gankit.config import (  # noqa: E402
     resume_config,  # noqa: E402
 )
 from gankit.data import load_dataset  # noqa: E402
-from gankit.generate import load_generator  # noqa: E402
+from gankit.generator import load_generator  # noqa: E402
 from gankit.health import dead_relu_fraction, diversity_ratio  # noqa: E402
 from gankit.metrics.classifier import class_stats, load_classifier  # noqa: E402
 from gankit.metrics.parzen import SIGMA_GRID, parzen_evaluate  # noqa: E402

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from gankit.evaluate import evaluate_parzen
-from gankit.generate import load_generator
+from gankit.generator import load_generator
 from gankit.metrics.parzen import SIGMA_GRID, parzen_log_likelihoods
-from gankit.nets import build_models, sample_noise
+from gankit.nets import ModelSpec, build_models, sample_noise
 from gankit.objectives import d_loss, g_loss
 from gankit.rundir import RunDir
 from tests.conftest import quiet_trainer, small_config
@@ -26,7 +26,7 @@ def test_losses_and_gradients_on_cuda_match_the_cpu(splits):
     z = sample_noise(100, 100, "uniform", torch.Generator().manual_seed(0))
     results = {}
     for device in ("cpu", "cuda"):
-        g, d = build_models("paper-mnist", 100, 784, x.mean(0), seed=0)
+        g, d = build_models("paper-mnist", ModelSpec(100, (1, 28, 28)), x.mean(0), seed=0)
         g, d = g.to(device), d.to(device).eval()
         fake = g(z.to(device))
         ld = d_loss(d(x.to(device)), d(fake), 0.5)
@@ -67,7 +67,7 @@ def test_train_sample_evaluate_and_resume_on_cuda(splits, tmp_path, fixture_dir)
         else:
             assert torch.equal(a.cpu(), b.cpu()), name
     g = load_generator(tmp_path / "full")
-    on_gpu, on_cpu = g.sample(50, seed=1, device="cuda"), g.sample(50, seed=1, device="cpu")
+    on_gpu, on_cpu = g.to("cuda").sample(50, seed=1), g.to("cpu").sample(50, seed=1)
     torch.testing.assert_close(on_gpu, on_cpu, rtol=0, atol=1e-4)
     row = evaluate_parzen(g, "idx", str(fixture_dir), n_samples=200, n_valid=100, device="cuda", log_to_run=False)
     cpu_row = evaluate_parzen(g, "idx", str(fixture_dir), n_samples=200, n_valid=100, device="cpu", log_to_run=False)

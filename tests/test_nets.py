@@ -3,14 +3,14 @@ import math
 import pytest
 import torch
 
-from gankit.nets import build_models, sample_noise
+from gankit.nets import ModelSpec, build_models, sample_noise
 from gankit.nets.paper import dropout
 
 
 @pytest.fixture(scope="module")
 def models():
     pixel_mean = torch.linspace(0.01, 0.9, 784)
-    return build_models("paper-mnist", 100, 784, pixel_mean, seed=0), pixel_mean
+    return build_models("paper-mnist", ModelSpec(100, (1, 28, 28)), pixel_mean, seed=0), pixel_mean
 
 
 def test_shapes(models):

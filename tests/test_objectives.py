@@ -64,5 +64,5 @@ def test_losses_finite_at_extreme_logits():
 def test_unknown_objective():
     from gankit.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="minimax or non-saturating"):
+    with pytest.raises(ConfigError, match="non-saturating, minimax"):
         g_loss(LOGITS_F, "wasserstein")

@@ -10,7 +10,7 @@ from gankit import checkpoint
 from gankit.cli import main
 from gankit.data.toy import density_1d, sample_toy
 from gankit.figure1 import kde, run_snapshots
-from gankit.nets import build_models, sample_noise
+from gankit.nets import ModelSpec, build_models, sample_noise
 from gankit.rundir import RunDir
 
 
@@ -50,7 +50,7 @@ def toy_run(tmp_path_factory):
 def test_trained_generator_matches_data_and_d_is_half(toy_run):
     tensors, meta = checkpoint.read(RunDir(toy_run).latest())
     assert meta["epoch"] == 12
-    g, d = build_models("toy-mlp", 1, 1)
+    g, d = build_models("toy-mlp", ModelSpec(1, (1, 1, 1)))
     g.load_state_dict(checkpoint.split_prefix(tensors, "G"))
     d.load_state_dict(checkpoint.split_prefix(tensors, "D"))
     g.eval()

@@ -8,7 +8,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from gankit.config import CHOICES, PRESETS, TrainConfig, field_types
+from gankit.config import PRESETS, TrainConfig, choices, field_types
 
 EPILOG_TRAIN = """examples:
   gankit train --preset paper-mnist --epochs 5 --out runs/mnist
@@ -21,11 +21,12 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("configuration fields (override the preset and --config)")
     types = field_types()
     defaults = TrainConfig()
+    named = choices()
     for f in fields(TrainConfig):
         flag = "--" + f.name.replace("_", "-")
         group.add_argument(
             flag, dest=f"cfg_{f.name}", default=argparse.SUPPRESS, metavar=types[f.name].__name__.upper(),
-            help=(f"one of {', '.join(CHOICES[f.name])} " if f.name in CHOICES else "")
+            help=(f"one of {', '.join(named[f.name])} " if f.name in named else "")
             + f"(default: {getattr(defaults, f.name)})",
         )
 
@@ -216,7 +217,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     from gankit.errors import ConfigError
     from gankit.figures import save_grid
-    from gankit.generate import load_generator
+    from gankit.generator import load_generator
 
     out = Path(args.out)
     if out.suffix not in (".png", ".npy"):
@@ -235,7 +236,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from gankit.generate import export_generator
+    from gankit.generator import export_generator
 
     path = export_generator(args.source, args.out)
     print(f"generator written to {path} ({path.stat().st_size / 1e6:.1f} MB)")
@@ -244,14 +245,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from gankit.errors import ConfigError
-    from gankit.evaluate import dataset_of, evaluate_classes, evaluate_parzen
-    from gankit.generate import load_generator
+    from gankit.evaluate import evaluate_classes, evaluate_parzen
+    from gankit.generator import load_generator
     from gankit.metrics.classifier import LABELLED_DATASETS
 
     if args.n_samples < 1 or args.n_valid < 1:
         raise ConfigError("--n-samples and --n-valid must be at least 1.")
     g = load_generator(args.source)
-    dataset = dataset_of(g, args.dataset)
+    dataset = g.dataset(args.dataset)
     if args.metrics in ("all", "parzen"):
         row = evaluate_parzen(g, dataset, args.data_dir, args.n_samples, args.n_valid, args.seed,
                               args.device)
@@ -306,7 +307,7 @@ def cmd_figure(args: argparse.Namespace) -> int:
 
     from gankit.errors import ConfigError
     from gankit.figures import figure_samples, interpolation_path, save_grid
-    from gankit.generate import load_generator
+    from gankit.generator import load_generator
     from gankit.nets import sample_noise
 
     if args.figure == "toy1d":
@@ -318,10 +319,7 @@ def cmd_figure(args: argparse.Namespace) -> int:
         from gankit.data import load_dataset
         from gankit.metrics.neighbours import nearest
 
-        dataset = args.dataset or g.config.get("dataset")
-        if dataset is None:
-            raise ConfigError(f"{g.source} does not record its dataset; pass --dataset.")
-        train = load_dataset(dataset, args.data_dir or g.config.get("data_dir")).train
+        train = load_dataset(g.dataset(args.dataset), args.data_dir or g.config.get("data_dir")).train
         samples = g.sample(args.rows * args.cols, seed=args.seed).view(args.rows, args.cols, *g.image_shape)
         idx, _ = nearest(samples[:, -1], train.float())
         neighbours = train.float()[idx].view(args.rows, *g.image_shape)
@@ -332,9 +330,7 @@ def cmd_figure(args: argparse.Namespace) -> int:
         gen = torch.Generator().manual_seed(args.seed)
         rows = [interpolation_path(sample_noise(args.endpoints, g.z_dim, g.noise, gen), args.steps,
                                    args.spherical) for _ in range(args.rows)]
-        z = torch.cat(rows)
-        with torch.no_grad():
-            images = g.net(z).view(len(z), *g.image_shape)
+        images = g.decode(torch.cat(rows))
         out = save_grid(images, _figure_out(args, "figure3-interpolation"), nrow=len(rows[0]), scale=2)
     print(f"figure written to {out}")
     return 0

@@ -19,14 +19,8 @@ import yaml
 from gankit.errors import CheckpointError, ConfigError
 from gankit.fileio import atomic_write_bytes
 
-DATASETS = ("mnist", "fashion-mnist", "cifar10", "tfd", "idx", "toy1d-gaussian", "toy1d-mixture", "toy2d-ring",
-            "toy2d-grid")
-MODELS = ("paper-mnist", "mlp-bn", "paper-tfd", "paper-tfd-stage2", "paper-cifar10-fc", "paper-cifar10-conv", "toy-mlp")
-NOISES = ("uniform", "gaussian")
 UPDATE_ORDERS = ("simultaneous", "sequential")
-G_OBJECTIVES = ("non-saturating", "minimax")
 PRECISIONS = ("fp32", "bf16")
-OPTIMIZERS = ("momentum", "adam")
 HEALTH_ACTIONS = ("off", "warn", "stop")
 # Fields that may change when a run is resumed; anything else would make it a different run.
 RESUMABLE_FIELDS = ("epochs", "max_steps", "checkpoint_every", "keep_checkpoints", "sample_every",
@@ -83,7 +77,7 @@ class TrainConfig:
 
     def validate(self) -> TrainConfig:
         """Raise ConfigError naming the first invalid field and the values it accepts."""
-        for name, allowed in CHOICES.items():
+        for name, allowed in choices().items():
             value = getattr(self, name)
             if value not in allowed:
                 raise ConfigError(
@@ -160,9 +154,16 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-# the fields that take one of a few names, and the names
-CHOICES = {"dataset": DATASETS, "model": MODELS, "noise": NOISES, "update_order": UPDATE_ORDERS,
-           "g_objective": G_OBJECTIVES, "precision": PRECISIONS, "optimizer": OPTIMIZERS, "health": HEALTH_ACTIONS}
+def choices() -> dict[str, tuple[str, ...]]:
+    """The fields that take one of a few names, and the names: the keys of the registries."""
+    from gankit.data import DATASETS
+    from gankit.nets import MODELS, NOISES
+    from gankit.objectives import G_LOSSES
+    from gankit.optim import OPTIMIZERS
+
+    return {"dataset": tuple(DATASETS), "model": tuple(MODELS), "noise": tuple(NOISES), "update_order": UPDATE_ORDERS,
+            "g_objective": tuple(G_LOSSES), "precision": PRECISIONS, "optimizer": tuple(OPTIMIZERS),
+            "health": HEALTH_ACTIONS}
 
 
 def field_types() -> dict[str, Any]:

@@ -7,8 +7,7 @@ from typing import Any
 
 from gankit.data import load_dataset
 from gankit.data.datasets import load_tfd_splits
-from gankit.errors import ConfigError
-from gankit.generate import LoadedGenerator, load_generator
+from gankit.generator import LoadedGenerator, load_generator
 from gankit.metrics.classifier import class_stats, load_classifier
 from gankit.metrics.parzen import SIGMA_GRID, parzen_evaluate, parzen_folds
 from gankit.rundir import RunDir
@@ -17,14 +16,6 @@ from gankit.runtime import resolve_device
 
 def _loaded(source: str | Path | LoadedGenerator) -> LoadedGenerator:
     return source if isinstance(source, LoadedGenerator) else load_generator(source)
-
-
-def dataset_of(g: LoadedGenerator, dataset: str | None = None) -> str:
-    """The dataset to evaluate on: the one given, else the one the generator was trained on."""
-    dataset = dataset or g.config.get("dataset")
-    if dataset is None:
-        raise ConfigError(f"{g.source} does not record its dataset; pass --dataset.")
-    return dataset
 
 
 def _protocol(g: LoadedGenerator, dataset: str, seed: int, n_samples: int) -> dict[str, Any]:
@@ -51,9 +42,9 @@ def evaluate_parzen(
     """The paper's Parzen protocol on one checkpoint; returns (and logs) a metrics row."""
     device = resolve_device(device)
     g = _loaded(source)
-    dataset = dataset_of(g, dataset)
+    dataset = g.dataset(dataset)
     data_dir = data_dir or g.config.get("data_dir")
-    samples = g.sample(n_samples, seed=seed, device=device).flatten(1).to(device)
+    samples = g.to(device).sample(n_samples, seed=seed).flatten(1).to(device)
     common = {"kind": "parzen", "metric": "parzen_ll", **_protocol(g, dataset, seed, n_samples)}
     if dataset == "tfd":  # the paper: sigma and mean LL per fold, standard error across the 5 folds
         folds = []
@@ -84,7 +75,7 @@ def evaluate_classes(
 ) -> dict[str, Any]:
     """Classes of n_samples generator samples by the cached classifier, beside the same counts on the test set."""
     g = _loaded(source)
-    dataset = dataset_of(g, dataset)
+    dataset = g.dataset(dataset)
     data_dir = data_dir or g.config.get("data_dir")
     classifier = load_classifier(dataset, data_dir, cache_dir)
     test = load_dataset(dataset, data_dir).test.float()

@@ -25,7 +25,8 @@ from gankit.data.toy import TOY_1D, density_1d  # noqa: E402
 from gankit.errors import CheckpointError  # noqa: E402
 from gankit.figures import figure_png  # noqa: E402
 from gankit.fileio import atomic_write_bytes  # noqa: E402
-from gankit.nets import build_models, sample_noise  # noqa: E402
+from gankit.generator import initial_pair, load_pair  # noqa: E402
+from gankit.nets import sample_noise  # noqa: E402
 from gankit.rundir import RunDir  # noqa: E402
 from gankit.theory import optimal_discriminator  # noqa: E402
 
@@ -87,12 +88,10 @@ def run_snapshots(run_dir: str | Path) -> list[Snapshot]:
     cfg = meta["config"]
     if cfg["dataset"] not in TOY_1D:
         raise CheckpointError(f"{run_dir} is a {cfg['dataset']} run; Figure 1 needs a 1-D toy run (--preset toy1d).")
-    g, d = build_models(cfg["model"], cfg["z_dim"], 1, None, cfg["seed"])
+    g, d = initial_pair(meta)
     shots = [snapshot(g, d, cfg["dataset"], cfg["noise"], "start (step 0)")]
     for path in paths:
-        tensors, meta = checkpoint.read(path)
-        g.load_state_dict(checkpoint.split_prefix(tensors, "G"))
-        d.load_state_dict(checkpoint.split_prefix(tensors, "D"))
+        g, d, meta = load_pair(path)
         shots.append(snapshot(g, d, cfg["dataset"], cfg["noise"], f"epoch {meta['epoch']} (step {meta['step']})"))
     return shots
 

@@ -16,15 +16,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
 
 from gankit import checkpoint  # noqa: E402
 from gankit.config import apply_overrides, from_preset  # noqa: E402
 from gankit.data.toy import TOY_2D  # noqa: E402
 from gankit.figures import save_figure  # noqa: E402
 from gankit.fileio import atomic_write_bytes  # noqa: E402
+from gankit.generator import load_generator  # noqa: E402
 from gankit.metrics.modes import mode_stats  # noqa: E402
-from gankit.nets import build_generator, sample_noise  # noqa: E402
 from gankit.rundir import RunDir  # noqa: E402
 from gankit.train import Trainer  # noqa: E402
 
@@ -38,16 +37,6 @@ VARIANTS = {
 
 def slug(text: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in text).strip("-").replace("--", "-")
-
-
-@torch.no_grad()
-def checkpoint_samples(path: Path, n: int = 2500, seed: int = 0) -> tuple[torch.Tensor, dict]:
-    tensors, meta = checkpoint.read(path)
-    cfg = meta["config"]
-    g = build_generator(cfg["model"], cfg["z_dim"], 2)
-    g.load_state_dict(checkpoint.split_prefix(tensors, "G"))
-    g.eval()
-    return g(sample_noise(n, cfg["z_dim"], cfg["noise"], torch.Generator().manual_seed(seed))), meta
 
 
 def run_experiment(out_dir: str | Path, datasets: tuple[str, ...] = ("toy2d-ring", "toy2d-grid"),
@@ -74,7 +63,7 @@ def run_experiment(out_dir: str | Path, datasets: tuple[str, ...] = ("toy2d-ring
                 if not done or checkpoint.read(done[-1])[1]["step"] < steps:  # new, or interrupted: resume
                     log(f"training {dataset} / {name} / seed {seed}")
                     Trainer(config, run_dir, progress_bar=False, log=lambda m: None).run(resume=bool(done))
-                samples, _ = checkpoint_samples(RunDir(run_dir).latest())
+                samples = load_generator(run_dir).sample(2500).flatten(1)
                 finals.append(mode_stats(samples, centres, std))
             covered = [f["modes_covered"] for f in finals]
             quality = [f["high_quality_rate"] for f in finals]
@@ -109,7 +98,8 @@ def figure_over_training(out_dir: str | Path, dataset: str, path: str | Path, se
         paths = RunDir(out_dir / dataset / slug(name) / f"seed-{seed}").checkpoints()
         picks = [paths[round(i * (len(paths) - 1) / (columns - 1))] for i in range(columns)] if paths else []
         for col, p in enumerate(picks):
-            samples, meta = checkpoint_samples(p, 1000)
+            g = load_generator(p)
+            samples = g.sample(1000).flatten(1)
             ax = axes[row][col]
             ax.scatter(samples[:, 0], samples[:, 1], s=2, alpha=0.4, color="tab:blue")
             ax.scatter(centres[:, 0], centres[:, 1], s=12, marker="x", color="red")
@@ -117,7 +107,7 @@ def figure_over_training(out_dir: str | Path, dataset: str, path: str | Path, se
             ax.set_ylim(-6, 6)
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_title(f"step {meta['step']}", fontsize=8)
+            ax.set_title(f"step {g.step}", fontsize=8)
             if col == 0:
                 ax.set_ylabel(name, fontsize=8)
     fig.tight_layout()

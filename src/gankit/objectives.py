@@ -1,4 +1,4 @@
-"""The value function V(D, G) and the D and G losses, all computed from D's logits.
+"""The value function V(D, G), D's loss and the G_LOSSES registry, all computed from D's logits.
 
 With l the logit of D(x), log D = -softplus(-l) and log(1 - D) = -softplus(l); these forms never
 take the log of a rounded probability, so they stay finite where sigmoid(l) rounds to 0 or 1.
@@ -26,11 +26,21 @@ def d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, scale: float = 
     return -scale * value(real_logits, fake_logits)
 
 
+def minimax_g_loss(fake_logits: torch.Tensor) -> torch.Tensor:
+    """mean log(1 - D(G(z))), which G minimises (Algorithm 1); saturates when D wins."""
+    return -F.softplus(fake_logits).mean()
+
+
+def non_saturating_g_loss(fake_logits: torch.Tensor) -> torch.Tensor:
+    """-mean log D(G(z)) (paper section 3): strong gradients early in training."""
+    return F.softplus(-fake_logits).mean()
+
+
+G_LOSSES = {"non-saturating": non_saturating_g_loss, "minimax": minimax_g_loss}
+
+
 def g_loss(fake_logits: torch.Tensor, objective: str = "non-saturating") -> torch.Tensor:
-    """G's loss: 'minimax' = mean log(1 - D(G(z))) (Algorithm 1, saturates when D wins);
-    'non-saturating' = -mean log D(G(z)) (paper section 3, strong gradients early on)."""
-    if objective == "minimax":
-        return -F.softplus(fake_logits).mean()
-    if objective == "non-saturating":
-        return F.softplus(-fake_logits).mean()
-    raise ConfigError(f"unknown g_objective {objective!r}; choose minimax or non-saturating.")
+    """G's loss under the objective named (a key of G_LOSSES)."""
+    if objective not in G_LOSSES:
+        raise ConfigError(f"unknown g_objective {objective!r}; choose one of: {', '.join(G_LOSSES)}.")
+    return G_LOSSES[objective](fake_logits)

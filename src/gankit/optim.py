@@ -92,7 +92,10 @@ class Adam:
             }
 
 
+OPTIMIZERS = {"momentum": lambda params, betas: MomentumSGD(params), "adam": Adam}
+
+
 def make_optimizer(kind: str, named_params: dict[str, torch.nn.Parameter],
                    betas: tuple[float, float] = (0.5, 0.999)) -> MomentumSGD | Adam:
-    """The paper's classical momentum ('momentum') or Adam ('adam')."""
-    return Adam(named_params, betas) if kind == "adam" else MomentumSGD(named_params)
+    """The paper's classical momentum ('momentum') or Adam ('adam'): a key of OPTIMIZERS."""
+    return OPTIMIZERS[kind](named_params, betas)

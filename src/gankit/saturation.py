@@ -26,7 +26,7 @@ from gankit.nets import sample_noise  # noqa: E402
 from gankit.objectives import g_loss  # noqa: E402
 from gankit.train import Trainer  # noqa: E402
 
-OBJECTIVES = ("minimax", "non-saturating")
+OBJECTIVES = ("minimax", "non-saturating")  # the keys of G_LOSSES, in the order the figure shows them
 
 
 def gradient_norms(trainer: Trainer, z: torch.Tensor) -> dict[str, float]:

@@ -33,6 +33,7 @@ from gankit.config import RESUMABLE_FIELDS, TrainConfig, save_yaml
 from gankit.data import Splits, load_dataset
 from gankit.errors import CheckpointError, ConfigError, RunCollapsed, TrainingDiverged
 from gankit.figures import save_grid
+from gankit.generator import load_stage1_into
 from gankit.health import Verdict, health_stats, judge, mean_pairwise_distance
 from gankit.metrics.parzen import SIGMA_GRID, parzen_log_likelihoods
 from gankit.nets import build_models, max_norm_, sample_noise
@@ -86,9 +87,9 @@ class Trainer:
         self.data_fingerprint = {"train_images": len(train), "crc32": zlib.crc32(train.images.numpy().tobytes())}
         self.data = train.float(self.device)
         pixel_mean = self.data.mean(0).cpu()
-        self.G, self.D = build_models(config.model, config.z_dim, self.data.shape[1], pixel_mean, config.seed)
+        self.G, self.D = build_models(config.model, self.splits.model_spec(config.z_dim), pixel_mean, config.seed)
         if config.g_init_from:
-            load_stage1_generator(self.G, config.g_init_from)
+            load_stage1_into(self.G, config.g_init_from)
         self.G.to(self.device).train()
         self.D.to(self.device).train()
         betas = (config.adam_beta1, config.adam_beta2)
@@ -515,16 +516,3 @@ def describe_health(stats: dict[str, Any]) -> str:
                      f"{stats['largest_class_share']:.0%} ({stats['largest_class']})")
     parts.append(f"diversity {stats['diversity']:.2f} of real")
     return ", ".join(parts)
-
-
-def load_stage1_generator(g: torch.nn.Module, source: str | Path) -> None:
-    """Copy a paper-tfd (stage-1) G into the top three layers of a paper-tfd-stage2 G."""
-    path = Path(source)
-    tensors, meta = checkpoint.read(RunDir(path).latest() if path.is_dir() else path)
-    if meta.get("config", {}).get("model") != "paper-tfd":
-        raise ConfigError(f"--g-init-from {source} is not a paper-tfd (stage-1) run.")
-    stage1 = checkpoint.split_prefix(tensors, "G")
-    with torch.no_grad():
-        for i in range(3):
-            for part in ("weight", "bias"):
-                g.layers[i + 2].get_parameter(part).copy_(stage1[f"layers.{i}.{part}"])

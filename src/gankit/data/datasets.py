@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,7 @@ from gankit.data.sources import DatasetSpec, FileSpec, Log, cache_root, fetch, l
 from gankit.data.tfd import load_tfd, tfd_split
 from gankit.data.toy import TOY_1D, TOY_2D, sample_toy
 from gankit.errors import DataError
+from gankit.nets.spec import ModelSpec
 
 
 def _idx_files(
@@ -99,6 +102,15 @@ class Splits:
     train: Split
     valid: Split
     test: Split
+    n_classes: int = 0  # labelled data: the number of classes; 0 when the labels mean nothing
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return self.train.shape
+
+    def model_spec(self, z_dim: int, conditional: bool = False) -> ModelSpec:
+        """What the networks need to know about these data (the classes only for a conditional model)."""
+        return ModelSpec(z_dim, self.image_shape, self.n_classes if conditional else 0)
 
 
 def _split(images: np.ndarray, labels: np.ndarray, lo: int, hi: int) -> Split:
@@ -122,7 +134,7 @@ def load_cifar10_splits(data_dir: str | Path | None = None) -> Splits:
         return Split(torch.from_numpy(x.copy()), torch.from_numpy(y), (3, 32, 32), "gcn55")
 
     return Splits(split(train[:40000], train_labels[:40000]), split(train[40000:], train_labels[40000:]),
-                  split(test, test_labels))
+                  split(test, test_labels), n_classes=10)
 
 
 def toy_splits(name: str, seed: int = 1234) -> Splits:
@@ -149,33 +161,8 @@ def load_tfd_splits(data_dir: str | Path | None = None, fold: int = 0) -> Splits
     return Splits(split("unlabeled", 0), split("valid", fold), split("test", fold))
 
 
-def load_dataset(name: str, data_dir: str | Path | None = None, log: Log = log_stderr) -> Splits:
-    """The paper's splits: train = official train 0..49,999, valid = 50,000..59,999, test = official test.
-
-    ``name='idx'`` reads unverified IDX files with the MNIST file names from data_dir (your own
-    data); its validation split is the last min(10,000, n/6) training images.
-    """
-    if name in TOY_1D or name in TOY_2D:
-        return toy_splits(name)
-    if name == "cifar10":
-        return load_cifar10_splits(data_dir)
-    if name == "tfd":
-        return load_tfd_splits(data_dir)
-    if name == "idx":
-        if data_dir is None:
-            raise DataError("dataset 'idx' needs --data-dir pointing at a folder of IDX files.")
-        spec = DatasetSpec(name="idx", files=_idx_files({}, 0, 0, side=0))
-        arrays = fetch(spec, data_dir, log=log, offline=True) if Path(data_dir).is_dir() else None
-        if arrays is None:
-            raise DataError(f"data dir {data_dir} does not exist; pass a folder of IDX files.")
-        n = arrays["train_images"].shape[0]
-        n_train = n - min(10000, n // 6)
-    elif name in SPECS:
-        arrays = fetch(SPECS[name], data_dir, log=log)
-        n_train = 50000
-    else:
-        known = [*SPECS, "cifar10", "tfd", "idx", *TOY_1D, *TOY_2D]
-        raise DataError(f"unknown dataset {name!r}; choose one of: {', '.join(known)}.")
+def _idx_splits(name: str, arrays: dict[str, np.ndarray], n_train: int) -> Splits:
+    """train = training images 0..n_train-1, valid = the rest of the training file, test = the test file."""
     train_images, train_labels = arrays["train_images"], arrays["train_labels"]
     for part in ("train", "test"):
         n_images, n_labels = arrays[f"{part}_images"].shape[0], arrays[f"{part}_labels"].shape[0]
@@ -183,8 +170,46 @@ def load_dataset(name: str, data_dir: str | Path | None = None, log: Log = log_s
             raise DataError(f"{name}: {n_images} {part} images but {n_labels} labels; the files do not belong "
                             "together, replace them.")
     n = train_images.shape[0]
+    n_classes = int(train_labels.max()) + 1 if len(train_labels) else 0
     return Splits(
         train=_split(train_images, train_labels, 0, n_train),
         valid=_split(train_images, train_labels, n_train, n),
         test=_split(arrays["test_images"], arrays["test_labels"], 0, arrays["test_images"].shape[0]),
+        n_classes=n_classes,
     )
+
+
+def load_paper_idx(name: str, data_dir: str | Path | None = None, log: Log = log_stderr) -> Splits:
+    """MNIST or Fashion-MNIST, fetched and verified: train = 0..49,999, valid = 50,000..59,999, test = official."""
+    return _idx_splits(name, fetch(SPECS[name], data_dir, log=log), 50000)
+
+
+def load_own_idx(data_dir: str | Path | None = None, log: Log = log_stderr) -> Splits:
+    """Unverified IDX files with the MNIST file names (your own data); the validation split is the last
+    min(10,000, n/6) training images."""
+    if data_dir is None:
+        raise DataError("dataset 'idx' needs --data-dir pointing at a folder of IDX files.")
+    spec = DatasetSpec(name="idx", files=_idx_files({}, 0, 0, side=0))
+    arrays = fetch(spec, data_dir, log=log, offline=True) if Path(data_dir).is_dir() else None
+    if arrays is None:
+        raise DataError(f"data dir {data_dir} does not exist; pass a folder of IDX files.")
+    n = arrays["train_images"].shape[0]
+    return _idx_splits("idx", arrays, n - min(10000, n // 6))
+
+
+# name -> loader(data_dir, log) -> Splits. A new dataset is one loader (in its own file) plus one line here.
+DATASETS: dict[str, Callable[[str | Path | None, Log], Splits]] = {
+    "mnist": partial(load_paper_idx, "mnist"),
+    "fashion-mnist": partial(load_paper_idx, "fashion-mnist"),
+    "cifar10": lambda data_dir, log: load_cifar10_splits(data_dir),
+    "tfd": lambda data_dir, log: load_tfd_splits(data_dir),
+    "idx": load_own_idx,
+    **{name: (lambda data_dir, log, name=name: toy_splits(name)) for name in (*TOY_1D, *TOY_2D)},
+}
+
+
+def load_dataset(name: str, data_dir: str | Path | None = None, log: Log = log_stderr) -> Splits:
+    """The named dataset's splits (the paper's splits for the paper's datasets)."""
+    if name not in DATASETS:
+        raise DataError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}.")
+    return DATASETS[name](data_dir, log)

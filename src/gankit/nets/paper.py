@@ -72,7 +72,6 @@ class MLPGenerator(nn.Module):
         # batch normalisation before each hidden activation (not the paper's; the demo recipe's, after
         # DCGAN: it keeps G from mapping every z to one image early in training)
         self.norms = nn.ModuleList(nn.BatchNorm1d(b) if batchnorm else nn.Identity() for b in sizes[1:-1])
-        self.z_dim = z_dim
 
     def layer_outputs(self, z: torch.Tensor) -> list[torch.Tensor]:
         """The output of every layer after its activation; the last one is G(z)."""
@@ -140,7 +139,6 @@ class DeconvGenerator(nn.Module):
         self.deconv = nn.ConvTranspose2d(80, 3, 5, stride=3, bias=False)
         uniform_(self.deconv.weight, 0.05, generator)
         self.bias = nn.Parameter(torch.zeros(3, 32, 32))
-        self.z_dim = z_dim
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         h = self.mlp(z).view(-1, 80, 10, 10)

@@ -24,7 +24,7 @@ from gankit.config import apply_overrides, from_preset
 from gankit.data import load_dataset
 from gankit.nets import ModelSpec, build_models
 from gankit.optim import learning_rate, momentum
-from gankit.train import Trainer
+from gankit.training import Trainer
 
 
 class Maxout(torch.nn.Module):
@@ -89,7 +89,7 @@ def gankit_epoch(splits, **overrides) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(config, Path(tmp) / "run", splits, progress_bar=False, log=lambda m: None)
         trainer.run()
-        return trainer.state.wall_s
+        return trainer.progress.wall_s
 
 
 def main() -> None:

@@ -35,7 +35,7 @@ from gankit.health import dead_relu_fraction, diversity_ratio  # noqa: E402
 from gankit.metrics.classifier import class_stats, load_classifier  # noqa: E402
 from gankit.metrics.parzen import SIGMA_GRID, parzen_evaluate  # noqa: E402
 from gankit.nets import sample_noise  # noqa: E402
-from gankit.train import Trainer  # noqa: E402
+from gankit.training import Trainer  # noqa: E402
 from plain_gan import train_plain  # noqa: E402
 
 
@@ -74,7 +74,7 @@ def gankit_run(preset: str, seed: int, epochs: int, root: Path, splits) -> tuple
         config = apply_overrides(from_preset(preset), {"seed": seed, "epochs": epochs, "device": "cpu"}, "study")
     trainer = Trainer(config, run_dir, splits, progress_bar=False, log=lambda m: None)
     if trainer.run(resume=resume).stopped_by:
-        raise SystemExit(f"{run_dir} was stopped by {trainer.state.stopped_by}; nothing recorded for it")
+        raise SystemExit(f"{run_dir} was stopped by {trainer.progress.stopped_by}; nothing recorded for it")
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     last = [r for r in rows if r.get("kind") == "train"][-1]
     g = load_generator(run_dir)

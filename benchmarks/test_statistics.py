@@ -23,7 +23,7 @@ from gankit.config import TrainConfig, apply_overrides, from_preset
 from gankit.data import load_dataset
 from gankit.data.toy import sample_toy
 from gankit.nets import sample_noise
-from gankit.train import Trainer
+from gankit.training import Trainer
 
 
 def toy1d(seed: int, order: str, root: Path) -> dict:
@@ -34,7 +34,7 @@ def toy1d(seed: int, order: str, root: Path) -> dict:
     config = apply_overrides(from_preset("toy1d"), overrides, "spread")
     t = Trainer(config, root / f"toy1d-{order}-{seed}", progress_bar=False, log=lambda m: None)
     t.run()
-    g, d = t.G.eval(), t.D.eval()
+    g, d = t.state.G.eval(), t.state.D.eval()
     with torch.no_grad():
         fake = g(sample_noise(1000, 1, "uniform", torch.Generator().manual_seed(5))).squeeze(1).numpy()
         real = sample_toy("toy1d-gaussian", 1000, torch.Generator().manual_seed(6)).squeeze(1).numpy()
@@ -52,12 +52,12 @@ def short_mnist(seed: int, splits, root: Path) -> dict:
                                              "grid_size": 64, "seed": seed, "device": "cpu"}, "spread")
     t = Trainer(config, root / f"mnist-{seed}", splits, progress_bar=False, log=lambda m: None)
     with torch.no_grad():
-        t.G.eval()
-        before = t.G(t.fixed_z).clone()
+        t.state.G.eval()
+        before = t.state.G(t.samples.z).clone()
     t.run()
     with torch.no_grad():
-        t.G.eval()
-        after = t.G(t.fixed_z)
+        t.state.G.eval()
+        after = t.state.G(t.samples.z)
     data = splits.train.float()[:5000]
     dark = lambda x: float((x < 0.1).float().mean())  # noqa: E731
     return {"seed": seed, "mean_abs_change": round(float((after - before).abs().mean()), 4),

@@ -51,15 +51,8 @@ def isolated_cache(tmp_path, monkeypatch):
 def pin_cpu(request, monkeypatch):
     """Tests run on the CPU whatever the machine has (device 'auto' would pick a GPU and meet the CPU
     tensors the tests build); the CUDA tests in test_cuda.py ask for 'cuda' by name."""
-    if request.module.__name__.endswith("test_cuda"):
-        return
-    import torch
-
-    import gankit.train
-
-    real = gankit.train.resolve_device
-    monkeypatch.setattr(gankit.train, "resolve_device",
-                        lambda name: torch.device("cpu") if name == "auto" else real(name))
+    if not request.module.__name__.endswith("test_cuda"):
+        monkeypatch.setenv("GANKIT_DEVICE", "cpu")
 
 
 @pytest.fixture(scope="session")
@@ -101,7 +94,7 @@ def small_config(**overrides):
 
 
 def quiet_trainer(config, run_dir, splits):
-    from gankit.train import Trainer
+    from gankit.training import Trainer
 
     return Trainer(config, run_dir, splits, progress_bar=False, log=lambda m: None)
 

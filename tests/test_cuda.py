@@ -54,14 +54,14 @@ def test_first_steps_on_cuda_track_the_cpu(splits, tmp_path):
 def test_train_sample_evaluate_and_resume_on_cuda(splits, tmp_path, fixture_dir):
     full = quiet_trainer(small(device="cuda"), tmp_path / "full", splits)
     full.run()
-    assert full.data.device.type == "cuda" and next(full.G.parameters()).device.type == "cuda"
+    assert full.batches.data.device.type == "cuda" and next(full.state.G.parameters()).device.type == "cuda"
     cut = quiet_trainer(small(device="cuda", max_steps=13), tmp_path / "cut", splits)
     cut.run()
     resumed = quiet_trainer(small(device="cuda"), tmp_path / "cut", splits)
     resumed.run(resume=True)
-    assert resumed.state.step == full.state.step
-    for name, a in full.state_tensors().items():
-        b = resumed.state_tensors()[name]
+    assert resumed.progress.step == full.progress.step
+    for name, a in full.checkpoint_tensors().items():
+        b = resumed.checkpoint_tensors()[name]
         if a.is_floating_point():
             torch.testing.assert_close(b, a, rtol=0, atol=1e-5, msg=name)
         else:

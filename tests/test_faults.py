@@ -12,7 +12,7 @@ from gankit.cli import main
 from gankit.data import load_dataset
 from gankit.errors import CheckpointError, ConfigError, TrainingDiverged
 from gankit.rundir import RunDir, RunLock
-from gankit.train import Trainer
+from gankit.training import Trainer
 from tests.conftest import quiet_trainer, small_config, write_fixture
 
 
@@ -53,7 +53,7 @@ def test_resume_of_a_run_killed_before_its_first_checkpoint_starts_it(splits, tm
         pass
 
     def kill(trainer):
-        if trainer.state.step == 5:
+        if trainer.progress.step == 5:
             raise Killed
 
     with pytest.raises(Killed):
@@ -61,8 +61,8 @@ def test_resume_of_a_run_killed_before_its_first_checkpoint_starts_it(splits, tm
     assert (run / "config.yaml").exists() and not RunDir(run).checkpoints()
     resumed = quiet_trainer(small(), run, splits)
     resumed.run(resume=True)
-    assert resumed.state.epoch == 2
-    assert all(torch.equal(a, b) for a, b in zip(full.G.state_dict().values(), resumed.G.state_dict().values()))
+    assert resumed.progress.epoch == 2
+    assert all(torch.equal(a, b) for a, b in zip(full.state.G.state_dict().values(), resumed.state.G.state_dict().values()))
 
 
 def test_time_based_checkpoints_land_mid_epoch_and_resume_exactly(splits, tmp_path):
@@ -75,7 +75,7 @@ def test_time_based_checkpoints_land_mid_epoch_and_resume_exactly(splits, tmp_pa
     assert steps[:3] == [1, 2, 3] and 13 in steps
     resumed = quiet_trainer(small(), tmp_path / "cut", splits)
     resumed.run(resume=True)
-    for a, b in zip(full.state_tensors().values(), resumed.state_tensors().values()):
+    for a, b in zip(full.checkpoint_tensors().values(), resumed.checkpoint_tensors().values()):
         assert torch.equal(a, b)
 
 
@@ -155,14 +155,16 @@ def test_checkpoints_and_exports_with_bad_headers_are_refused_in_one_line(tmp_pa
 
 
 def test_sigterm_exits_143_after_a_clean_stop(fixture_dir, tmp_path, monkeypatch, capsys):
-    original = Trainer._iteration
+    from gankit.training.steps import STEPS
 
-    def iteration(self):
-        if self.state.step == 3:
+    original = STEPS["simultaneous"]
+
+    def step(state, *args):
+        if state.progress.step == 3:
             os.kill(os.getpid(), signal.SIGTERM)
-        return original(self)
+        return original(state, *args)
 
-    monkeypatch.setattr(Trainer, "_iteration", iteration)
+    monkeypatch.setitem(STEPS, "simultaneous", step)
     code, _, err = cli(capsys, "train", "--dataset", "idx", "--data-dir", fixture_dir, "--batch-size", 50,
                        "--out", tmp_path / "run", "--no-progress")
     assert code == 143 and "stopped by SIGTERM" in err
@@ -173,9 +175,9 @@ def test_a_diverged_state_is_never_saved_as_a_checkpoint(splits, tmp_path):
     run = tmp_path / "run"
 
     def poison(trainer):
-        if trainer.state.step == 25:
+        if trainer.progress.step == 25:
             with torch.no_grad():
-                trainer.G.layers[0].weight.fill_(float("nan"))
+                trainer.state.G.layers[0].weight.fill_(float("nan"))
 
     t = quiet_trainer(small(epochs=3, max_steps=30), run, splits)  # stops mid-epoch 2, after the losses went NaN
     with pytest.raises(TrainingDiverged, match="nothing was saved; the last good checkpoint is .*000000020"):

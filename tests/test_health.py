@@ -11,7 +11,7 @@ from gankit.errors import RunCollapsed
 from gankit.health import dead_relu_fraction, diversity_ratio, judge, mean_pairwise_distance
 from gankit.nets import MLPGenerator
 from gankit.rundir import RunDir
-from gankit.train import Trainer
+from gankit.training import Trainer
 from tests.conftest import small_config
 
 
@@ -55,9 +55,9 @@ def small(**overrides):
 
 def kill_g(trainer):
     """Force a collapse: every unit of G's first layer dies, so G(z) no longer depends on z."""
-    if trainer.state.step == 5:
+    if trainer.progress.step == 5:
         with torch.no_grad():
-            trainer.G.layers[0].bias.fill_(-1e3)
+            trainer.state.G.layers[0].bias.fill_(-1e3)
 
 
 def test_a_forced_collapse_is_flagged_once_and_stops_when_asked(splits, tmp_path):
@@ -69,7 +69,7 @@ def test_a_forced_collapse_is_flagged_once_and_stops_when_asked(splits, tmp_path
     rows = [json.loads(line) for line in (tmp_path / "warn" / "metrics.jsonl").read_text().splitlines()]
     assert [r["health"]["diversity"] for r in rows] == [0.0, 0.0, 0.0]
     assert all(r["health"]["dead_relu"][0] == 1.0 for r in rows)
-    assert t.state.epoch == 3  # warn: training goes on
+    assert t.progress.epoch == 3  # warn: training goes on
     stop = Trainer(small(health="stop"), tmp_path / "stop", splits, progress_bar=False, log=lambda m: None)
     with pytest.raises(RunCollapsed, match="mode collapse at epoch 1.*--resume .* --health warn"):
         stop.run(on_iteration=kill_g)
@@ -85,8 +85,8 @@ def test_the_monitor_changes_no_weight(splits, tmp_path):
     on.run()
     off = Trainer(small(health="off"), tmp_path / "off", splits, progress_bar=False, log=lambda m: None)
     off.run()
-    for name, value in on.state_tensors().items():
-        assert torch.equal(value, off.state_tensors()[name]), name
+    for name, value in on.checkpoint_tensors().items():
+        assert torch.equal(value, off.checkpoint_tensors()[name]), name
 
 
 @pytest.mark.slow
@@ -99,4 +99,4 @@ def test_a_healthy_real_run_stays_quiet(tmp_path, real_mnist_cache):
     t = Trainer(config, tmp_path / "run", progress_bar=False, log=messages.append)
     t.run()
     assert not [m for m in messages if "collapse" in m or "overwhelms" in m], messages
-    assert t.health.healthy and t.health_stats["classes_covered"] >= 8
+    assert t.health.verdict.healthy and t.health.stats["classes_covered"] >= 8

@@ -10,7 +10,8 @@ from gankit.data.toy import TOY_2D, grid_modes, ring_modes
 from gankit.metrics.modes import mode_stats
 from gankit.mode_collapse import figure_over_training, format_results, run_experiment
 from gankit.objectives import d_loss
-from gankit.train import Trainer
+from gankit.training import Trainer
+from gankit.training.steps import unrolled_logits
 
 
 def test_mode_geometry():
@@ -50,25 +51,25 @@ def _toy2d_trainer(tmp_path, **overrides):
 
 def test_unrolled_logits_are_one_sgd_step_of_d(tmp_path):
     t = _toy2d_trainer(tmp_path, unrolled_steps=1)
-    fake = t.G(torch.randn(50, 16, generator=torch.Generator().manual_seed(1)))
-    plain = t.D(fake)
-    torch.testing.assert_close(t._unrolled_logits(fake, 0.0), plain)  # lr 0: D unchanged
-    state = t.rng.get_state()
-    unrolled = t._unrolled_logits(fake, 0.3)
+    fake = t.state.G(torch.randn(50, 16, generator=torch.Generator().manual_seed(1)))
+    plain = t.state.D(fake)
+    torch.testing.assert_close(unrolled_logits(t.state, t.batches, t.config, fake, 0.0), plain)  # lr 0: D unchanged
+    state = t.state.rng.get_state()
+    unrolled = unrolled_logits(t.state, t.batches, t.config, fake, 0.3)
     # the same step by hand, with the same random draws
-    t.rng.set_state(state)
+    t.state.rng.set_state(state)
     c = t.config
-    idx = torch.randint(len(t.data), (c.batch_size,), generator=t.rng)
-    z = torch.randn(c.batch_size, c.z_dim, generator=t.rng)
-    d2 = copy.deepcopy(t.D)
-    loss = d_loss(d2(t.data[idx]), d2(t.G(z)), c.d_loss_scale)
+    idx = torch.randint(len(t.batches.data), (c.batch_size,), generator=t.state.rng)
+    z = torch.randn(c.batch_size, c.z_dim, generator=t.state.rng)
+    d2 = copy.deepcopy(t.state.D)
+    loss = d_loss(d2(t.batches.data[idx]), d2(t.state.G(z)), c.d_loss_scale)
     grads = torch.autograd.grad(loss, list(d2.parameters()))
     with torch.no_grad():
         for p, g in zip(d2.parameters(), grads):
             p -= 0.3 * g
     torch.testing.assert_close(unrolled, d2(fake))
     # G's gradient sees the unrolled step: it differs from the gradient through the current D
-    g_params = list(t.G.parameters())
+    g_params = list(t.state.G.parameters())
     g_unrolled = torch.autograd.grad(-unrolled.mean(), g_params, retain_graph=True)
     g_plain = torch.autograd.grad(-plain.mean(), g_params)
     assert not torch.allclose(g_unrolled[0], g_plain[0])

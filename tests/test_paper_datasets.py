@@ -11,7 +11,7 @@ from gankit.config import apply_overrides, from_preset
 from gankit.data import load_dataset
 from gankit.data.cifar import global_contrast_normalize
 from gankit.errors import ConfigError, DataError
-from gankit.train import Trainer
+from gankit.training import Trainer
 
 
 def write_cifar(root, n_per_batch=20, seed=0):
@@ -117,15 +117,15 @@ def test_tfd_bad_files(tmp_path):
 def _few_steps(config, splits, tmp_path, steps=2):
     config = apply_overrides(config, {"max_steps": steps, "grid_size": 4, "monitor_parzen": 8}, "test")
     t = Trainer(config, tmp_path, splits, progress_bar=False, log=lambda m: None)
-    before = {k: v.clone() for k, v in t.G.state_dict().items()}
+    before = {k: v.clone() for k, v in t.state.G.state_dict().items()}
     t.run()
-    after = t.G.state_dict()
+    after = t.state.G.state_dict()
     assert any(not torch.equal(before[k], after[k]) for k in before)
     with torch.no_grad():
-        t.G.eval()
-        t.D.eval()
-        x = t.G(t.fixed_z[:3])
-        return t, x, t.D(x)
+        t.state.G.eval()
+        t.state.D.eval()
+        x = t.state.G(t.samples.z[:3])
+        return t, x, t.state.D(x)
 
 
 @pytest.mark.slow
@@ -138,7 +138,7 @@ def test_paper_cifar10_presets_build_and_train(tmp_path):
         t, x, logits = _few_steps(config, splits, tmp_path / preset)
         assert x.shape == (3, 3072) and logits.shape == (3,)
         assert (tmp_path / preset / "samples" / "epoch-0000.png").exists()
-    g, d = t.G, t.D
+    g, d = t.state.G, t.state.D
     assert tuple(g.deconv.weight.shape) == (80, 3, 5, 5) and tuple(g.bias.shape) == (3, 32, 32)
     assert d.fc.in_features == 192 * 5 * 5  # 32 -> 33 -> 16 -> 15 -> 7 -> 9 -> 5, as cuda-convnet pools
     assert float(g.mlp.layers[0].weight.detach().abs().max()) <= 0.05

@@ -67,7 +67,7 @@ def test_evaluate_rejects_bad_counts(n, capsys):
 def test_reproduce_stops_without_evaluating_when_training_is_interrupted(tmp_path, fixture_dir, monkeypatch, capsys):
     """Ctrl-C during `reproduce table1` stops the command: no evaluation, no table1.json, a hint to go on."""
     from gankit import reproduce
-    from gankit.train import Trainer
+    from gankit.training import Trainer
 
     def interrupted_run(self, resume=False, on_iteration=None):
         def stop_after_first(trainer):

@@ -12,7 +12,7 @@ from gankit.config import TrainConfig, apply_overrides
 from gankit.data import load_dataset
 from gankit.errors import ConfigError, DataError, TrainingDiverged
 from gankit.rundir import RunDir
-from gankit.train import Trainer
+from gankit.training import Trainer
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def small(**overrides) -> TrainConfig:
 
 
 def weights(trainer: Trainer) -> dict[str, torch.Tensor]:
-    return {k: v.clone() for k, v in trainer.state_tensors().items()}
+    return {k: v.clone() for k, v in trainer.checkpoint_tensors().items()}
 
 
 def assert_identical(a: dict, b: dict):
@@ -45,10 +45,10 @@ def test_interrupted_and_resumed_run_is_bit_identical(splits, tmp_path, order):
     cut = 13 if order == "simultaneous" else 7
     first = Trainer(small(max_steps=cut, **extra), tmp_path / "cut", splits, progress_bar=False, log=lambda m: None)
     first.run()
-    assert first.state.step == cut
+    assert first.progress.step == cut
     second = Trainer(small(**extra), tmp_path / "cut", splits, progress_bar=False, log=lambda m: None)
     second.run(resume=True)
-    assert second.state.step == full.state.step and second.state.epoch == 3
+    assert second.progress.step == full.progress.step and second.progress.epoch == 3
     assert_identical(weights(full), weights(second))
     rows = lambda d: [json.loads(line) for line in (d / "metrics.jsonl").read_text().splitlines()]
     timing = ("images_per_s", "epoch_s", "wall_s", "seconds")
@@ -61,7 +61,7 @@ def test_sigint_writes_checkpoint_and_resume_is_exact(splits, tmp_path):
     full.run()
 
     def interrupt_at_step_9(trainer):
-        if trainer.state.step == 9:
+        if trainer.progress.step == 9:
             os.kill(os.getpid(), signal.SIGINT)
 
     messages = []
@@ -79,7 +79,7 @@ def test_sigint_writes_checkpoint_and_resume_is_exact(splits, tmp_path):
 
 def test_sigterm_also_stops_cleanly(splits, tmp_path):
     def term(trainer):
-        if trainer.state.step == 4:
+        if trainer.progress.step == 4:
             os.kill(os.getpid(), signal.SIGTERM)
 
     t = Trainer(small(), tmp_path / "run", splits, progress_bar=False, log=lambda m: None)
@@ -93,9 +93,9 @@ def test_divergence_is_reported_and_last_checkpoint_kept(splits, tmp_path):
     t.run_dir.mkdir(parents=True)
 
     def poison(trainer):
-        if trainer.state.step == 25:  # in epoch 2
+        if trainer.progress.step == 25:  # in epoch 2
             with torch.no_grad():
-                trainer.G.layers[0].weight.fill_(float("nan"))
+                trainer.state.G.layers[0].weight.fill_(float("nan"))
 
     with pytest.raises(TrainingDiverged, match="diverged in epoch 2"):
         t.run(on_iteration=poison)
@@ -120,7 +120,7 @@ def test_run_dir_outputs(splits, tmp_path):
     # the monitor is the mean Parzen LL of valid[:200] under 200 samples at the best sigma of the grid
     from gankit.metrics.parzen import SIGMA_GRID, parzen_log_likelihoods
 
-    ll = parzen_log_likelihoods(splits.valid.float(), t.G.eval()(t.monitor_z).detach(), SIGMA_GRID).mean(1)
+    ll = parzen_log_likelihoods(splits.valid.float(), t.state.G.eval()(t.parzen.z).detach(), SIGMA_GRID).mean(1)
     assert rows[1]["parzen_monitor"] == pytest.approx(float(ll.max()), abs=1e-3)
     assert rows[1]["parzen_monitor_sigma"] == pytest.approx(SIGMA_GRID[int(ll.argmax())], abs=1e-4)
     grids = sorted(p.name for p in (run / "samples").iterdir())
@@ -136,7 +136,7 @@ def test_changing_the_monitor_size_on_resume_restarts_the_best_epoch(splits, tmp
     Trainer(small(epochs=2, monitor_parzen=100), run, splits, progress_bar=False, log=lambda m: None).run()
     same = Trainer(small(epochs=2, monitor_parzen=100), run, splits, progress_bar=False, log=lambda m: None)
     same.load_checkpoint(RunDir(run).latest())
-    assert same.best_monitor is not None  # same size: the best carries over
+    assert same.state.best_monitor is not None  # same size: the best carries over
     messages = []
     bigger = Trainer(small(epochs=3, monitor_parzen=150), run, splits, progress_bar=False, log=messages.append)
     bigger.run(resume=True)
@@ -151,12 +151,12 @@ def _train_briefly(splits, tmp_path, steps):
     config = small(max_steps=steps, epochs=100, batch_size=100, grid_size=64, seed=0)
     t = Trainer(config, tmp_path / "run", splits, progress_bar=False, log=lambda m: None)
     with torch.no_grad():
-        t.G.eval()
-        before = t.G(t.fixed_z).clone()
+        t.state.G.eval()
+        before = t.state.G(t.samples.z).clone()
     t.run()
     with torch.no_grad():
-        t.G.eval()
-        after = t.G(t.fixed_z)
+        t.state.G.eval()
+        after = t.state.G(t.samples.z)
     return t, before, after
 
 

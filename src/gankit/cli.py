@@ -179,7 +179,7 @@ def _config_overrides(args: argparse.Namespace) -> dict:
 def cmd_train(args: argparse.Namespace) -> int:
     from gankit.config import apply_overrides, from_preset, load_yaml, resume_config
     from gankit.errors import ConfigError
-    from gankit.train import Trainer
+    from gankit.training import Trainer
 
     overrides = _config_overrides(args)
     if args.resume:
@@ -202,13 +202,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"done: {state.epoch} epochs, {state.step} steps, {state.wall_s:.0f} s of training")
     if grid.exists():
         print(f"samples: {grid}")
-    if trainer.health is not None:
-        from gankit.train import describe_health
-
-        if trainer.health.healthy:
-            print(f"health: healthy at epoch {state.epoch} ({describe_health(trainer.health_stats)})")
-        else:
-            print(f"health: {trainer.health.message}")
+    health = trainer.health.summary(state.epoch)
+    if health:
+        print(health)
     return 0
 
 
@@ -284,7 +280,7 @@ def figure_toy1d(args: argparse.Namespace) -> int:
     from gankit.errors import ConfigError
     from gankit.figure1 import render, render_gif, run_snapshots
     from gankit.rundir import RunDir
-    from gankit.train import Trainer
+    from gankit.training import Trainer
 
     if args.dataset not in TOY_1D:
         raise ConfigError(f"--dataset must be one of {', '.join(TOY_1D)}, got {args.dataset!r}.")

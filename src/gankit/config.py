@@ -269,3 +269,30 @@ def resume_config(run_dir: str | Path, overrides: dict[str, Any]) -> TrainConfig
             f"{', '.join(RESUMABLE_FIELDS)} may change. Start a new run with --out instead."
         )
     return wanted
+
+
+def check_resumable(config: TrainConfig, meta: dict[str, Any], data_fingerprint: dict[str, Any],
+                    run_dir: str | Path) -> None:
+    """The resume rule, applied by whatever resumes: only RESUMABLE_FIELDS may differ from the
+    checkpoint's config, and the training images must be the same ones."""
+    stored = meta.get("config")
+    if not isinstance(stored, dict):
+        raise CheckpointError(f"the checkpoints of {run_dir} do not record their configuration; "
+                              "they cannot be resumed.")
+    mine = config.to_dict()
+    changed = [f"{k} {stored[k]!r} -> {mine[k]!r}" for k in mine
+               if k in stored and k not in RESUMABLE_FIELDS and stored[k] != mine[k]]
+    if changed:
+        raise ConfigError(
+            f"{run_dir} was trained with other settings than it is resumed with ({', '.join(changed)}); "
+            f"only {', '.join(RESUMABLE_FIELDS)} may change on resume (check config.yaml). "
+            "Start a new run with --out instead."
+        )
+    data = meta.get("data")
+    if data is not None and data != data_fingerprint:
+        raise ConfigError(
+            f"{run_dir} was trained on other images ({data['train_images']} training images, crc32 "
+            f"{data['crc32']}) than {config.dataset} from {config.data_dir or 'the default source'} "
+            f"gives now ({data_fingerprint['train_images']}, crc32 {data_fingerprint['crc32']}); "
+            "resume with the data it was trained on, or start a new run with --out."
+        )

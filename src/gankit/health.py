@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from gankit.metrics.modes import histogram_stats
+from gankit.nets import evaluating
 
 # Verdict thresholds, set from the seed study (docs/results/seed-study.json): healthy 10-epoch
 # paper-mnist runs cover 8-10 classes with the largest class at 12-40% and a diversity ratio of
@@ -114,10 +115,8 @@ def health_stats(g: nn.Module, z: torch.Tensor, real_spread: float, image_shape:
 
     classify: a function from images (N, C, H, W) in [0, 1] to class indices, for labelled data.
     """
-    was_training = g.training
-    g.eval()
-    samples = g(z).float()
-    g.train(was_training)
+    with evaluating(g):
+        samples = g(z).float()
     row: dict = {"diversity": round(mean_pairwise_distance(samples) / max(real_spread, 1e-12), 4)}
     dead = dead_relu_fraction(g, z)
     if dead:
@@ -130,3 +129,13 @@ def health_stats(g: nn.Module, z: torch.Tensor, real_spread: float, image_shape:
                    largest_class=top, largest_class_share=round(float(counts[top]) / max(int(counts.sum()), 1), 4),
                    kl_from_uniform=round(stats["kl_from_uniform"], 4))
     return row
+
+
+def describe_health(stats: dict) -> str:
+    """One line of a health row's numbers, for the console."""
+    parts = []
+    if "classes_covered" in stats:
+        parts.append(f"{stats['classes_covered']} of {stats['classes']} classes, largest "
+                     f"{stats['largest_class_share']:.0%} ({stats['largest_class']})")
+    parts.append(f"diversity {stats['diversity']:.2f} of real")
+    return ", ".join(parts)

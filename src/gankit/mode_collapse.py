@@ -25,7 +25,7 @@ from gankit.fileio import atomic_write_bytes  # noqa: E402
 from gankit.generator import load_generator  # noqa: E402
 from gankit.metrics.modes import mode_stats  # noqa: E402
 from gankit.rundir import RunDir  # noqa: E402
-from gankit.train import Trainer  # noqa: E402
+from gankit.training import Trainer  # noqa: E402
 
 VARIANTS = {
     "minimax, k=1": {"g_objective": "minimax"},

@@ -17,7 +17,7 @@ from gankit.fileio import atomic_write_bytes
 from gankit.metrics.classifier import LABELLED_DATASETS
 from gankit.metrics.parzen import parzen_evaluate
 from gankit.rundir import RunDir
-from gankit.train import Progress, Trainer
+from gankit.training import Progress, Trainer
 
 # (model, MNIST mean, MNIST +-, TFD mean, TFD +-): the paper's Table 1, quoted there from each source.
 PAPER_TABLE1 = [

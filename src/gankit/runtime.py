@@ -1,6 +1,10 @@
-"""Where computations run: the device named in a config or on the command line, checked."""
+"""Where and how computations run: the device (checked) and the precision, alike for training,
+evaluation and sampling. torch.compile and torchrun belong here next."""
 
 from __future__ import annotations
+
+import contextlib
+import os
 
 import torch
 
@@ -8,7 +12,10 @@ from gankit.errors import ConfigError
 
 
 def resolve_device(name: str) -> torch.device:
-    """'auto' is CUDA when available, else the CPU; a CUDA device that is not there is a ConfigError."""
+    """'auto' is $GANKIT_DEVICE if set, else CUDA when available, else the CPU; a CUDA device that is
+    not there is a ConfigError."""
+    if name == "auto" and os.environ.get("GANKIT_DEVICE"):
+        name = os.environ["GANKIT_DEVICE"]
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
@@ -22,3 +29,10 @@ def resolve_device(name: str) -> torch.device:
     if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
         raise ConfigError(f"device {name} does not exist; this machine has {torch.cuda.device_count()} GPU(s).")
     return device
+
+
+def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
+    """bf16 autocast on the device for precision 'bf16'; nothing for 'fp32'."""
+    if precision == "bf16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()

@@ -24,16 +24,16 @@ from gankit.figures import save_figure  # noqa: E402
 from gankit.fileio import atomic_write_bytes  # noqa: E402
 from gankit.nets import sample_noise  # noqa: E402
 from gankit.objectives import g_loss  # noqa: E402
-from gankit.train import Trainer  # noqa: E402
+from gankit.training import Trainer  # noqa: E402
 
 OBJECTIVES = ("minimax", "non-saturating")  # the keys of G_LOSSES, in the order the figure shows them
 
 
 def gradient_norms(trainer: Trainer, z: torch.Tensor) -> dict[str, float]:
-    g_params = list(trainer.G.parameters())
-    trainer.D.eval()
-    logits = trainer.D(trainer.G(z))
-    trainer.D.train()
+    g_params = list(trainer.state.G.parameters())
+    trainer.state.D.eval()
+    logits = trainer.state.D(trainer.state.G(z))
+    trainer.state.D.train()
     norms = {}
     for objective in OBJECTIVES:
         grads = torch.autograd.grad(g_loss(logits, objective), g_params, retain_graph=True)
@@ -57,7 +57,7 @@ def run(steps: int = 300, splits: Splits | None = None, dataset: str = "mnist", 
             trainer = Trainer(config, Path(tmp) / "run", splits, progress_bar=False, log=lambda m: None)
             rows.append({"step": 0, **gradient_norms(trainer, probe_z)})
             trainer.run(on_iteration=lambda t, rows=rows, z=probe_z: rows.append(
-                {"step": t.state.step, **gradient_norms(t, z)}))
+                {"step": t.progress.step, **gradient_norms(t, z)}))
         out["runs"][trained_with] = rows
     return out
 

@@ -71,6 +71,12 @@ class ParzenResult:
         return asdict(self)
 
 
+def best_sigma(mean_ll: torch.Tensor, sigmas: tuple[float, ...] | list[float] = SIGMA_GRID) -> tuple[float, float]:
+    """(the highest mean log-likelihood, its sigma) from one mean per sigma of the grid."""
+    best = int(torch.argmax(mean_ll))
+    return float(mean_ll[best]), float(sigmas[best])
+
+
 def parzen_evaluate(
     samples: torch.Tensor,
     valid: torch.Tensor,
@@ -81,12 +87,12 @@ def parzen_evaluate(
 ) -> ParzenResult:
     """Choose sigma by mean validation log-likelihood, then report the test mean and standard error."""
     valid_ll = parzen_log_likelihoods(valid, samples, sigmas, chunk, dtype).double().mean(1)
-    best = int(torch.argmax(valid_ll))
-    test_ll = parzen_log_likelihoods(test, samples, [sigmas[best]], chunk, dtype)[0].double()
+    _, sigma = best_sigma(valid_ll, sigmas)
+    test_ll = parzen_log_likelihoods(test, samples, [sigma], chunk, dtype)[0].double()
     return ParzenResult(
         test_ll=float(test_ll.mean()),
         test_se=float(test_ll.std(unbiased=False) / math.sqrt(len(test_ll))),
-        sigma=float(sigmas[best]),
+        sigma=sigma,
         sigma_grid=[float(s) for s in sigmas],
         valid_ll_per_sigma=[float(v) for v in valid_ll],
         n_samples=len(samples),

@@ -5,8 +5,9 @@ A new architecture is one file of builders (see nets/paper_models.py) plus one l
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 import torch
@@ -19,7 +20,7 @@ from gankit.nets.spec import ModelSpec
 
 __all__ = [
     "MODELS", "NOISES", "ConvMaxoutDiscriminator", "DeconvGenerator", "MLPGenerator", "MaxoutDiscriminator",
-    "ModelSpec", "build_discriminator", "build_generator", "build_models", "max_norm_", "sample_noise",
+    "ModelSpec", "build_discriminator", "build_generator", "build_models", "evaluating", "max_norm_", "sample_noise",
 ]
 
 
@@ -80,3 +81,14 @@ def sample_noise(n: int, z_dim: int, kind: str, generator: torch.Generator | Non
     if kind not in NOISES:
         raise ConfigError(f"unknown noise {kind!r}; choose one of: {', '.join(NOISES)}.")
     return NOISES[kind](n, z_dim, generator, device)
+
+
+@contextlib.contextmanager
+def evaluating(net: nn.Module) -> Iterator[nn.Module]:
+    """net in eval mode (no dropout, batch norm on running statistics) inside the block, its mode after."""
+    was_training = net.training
+    net.eval()
+    try:
+        yield net
+    finally:
+        net.train(was_training)

@@ -1,0 +1,179 @@
+"""What happens around the training steps, one class per concern: sample grids, the Parzen monitor and
+the best checkpoint, the health monitor, metrics.jsonl and the console. TensorBoard and the run
+report go here next.
+
+A hook has two moments: ``start`` (the run directory is ready; ``fresh`` when no checkpoint was
+restored) and ``epoch_end`` (an epoch finished; ``row`` is its metrics row, which a hook may extend).
+Hooks draw no random numbers from the training streams, so they never change what is trained.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from gankit.config import TrainConfig
+from gankit.data import Splits
+from gankit.figures import save_grid
+from gankit.health import Verdict, describe_health, health_stats, judge, mean_pairwise_distance
+from gankit.metrics.parzen import SIGMA_GRID, best_sigma, parzen_log_likelihoods
+from gankit.nets import evaluating, sample_noise
+
+if TYPE_CHECKING:
+    from gankit.training.loop import Trainer
+
+HEALTH_SAMPLES = 1000  # fixed-noise samples the health monitor judges each epoch
+
+
+def fixed_noise(n: int, c: TrainConfig, offset: int, device: torch.device) -> torch.Tensor:
+    """Noise that stays the same all run, from its own seed (seed + offset)."""
+    return sample_noise(n, c.z_dim, c.noise, torch.Generator().manual_seed(c.seed + offset)).to(device)
+
+
+class Hook:
+    def start(self, trainer: Trainer, fresh: bool) -> None:
+        pass
+
+    def epoch_end(self, trainer: Trainer, row: dict[str, Any]) -> None:
+        pass
+
+
+class SampleGrid(Hook):
+    """samples/epoch-NNNN.png from the same noise every time, so that grids compare across epochs."""
+
+    def __init__(self, c: TrainConfig, image_shape: tuple[int, int, int], device: torch.device) -> None:
+        self.z = fixed_noise(c.grid_size, c, 3, device)
+        self.image_shape = image_shape
+
+    @torch.no_grad()
+    def write(self, trainer: Trainer, epoch: int) -> None:
+        if self.image_shape[1] == 1:  # toy vectors, not images: Figure 1 / the mode plots show them
+            return
+        with evaluating(trainer.state.G) as g:
+            images = g(self.z).float().view(-1, *self.image_shape)
+        save_grid(images, trainer.rundir.sample_grid(epoch))
+
+    def start(self, trainer: Trainer, fresh: bool) -> None:
+        if fresh:
+            self.write(trainer, 0)
+
+    def epoch_end(self, trainer: Trainer, row: dict[str, Any]) -> None:
+        if row["epoch"] % trainer.config.sample_every == 0 or trainer.finished():
+            self.write(trainer, row["epoch"])
+
+
+class ParzenMonitor(Hook):
+    """Mean Parzen log-likelihood of a few validation images under fixed-noise samples, each epoch.
+
+    Fixed noise, few samples, sigma picked on the same images: it ranks epochs of one run; it is not
+    the paper's protocol (use `gankit evaluate` for that).
+    """
+
+    def __init__(self, c: TrainConfig, splits: Splits, device: torch.device) -> None:
+        n = min(c.monitor_parzen, len(splits.valid))
+        self.valid = splits.valid.float(device)[:n]
+        self.z = fixed_noise(n, c, 4, device)
+        self.improved = False
+
+    @torch.no_grad()
+    def measure(self, g: torch.nn.Module) -> tuple[float, float]:
+        """(the monitor's value, its sigma)."""
+        with evaluating(g):
+            samples = g(self.z).float()
+        return best_sigma(parzen_log_likelihoods(self.valid, samples, SIGMA_GRID).double().mean(1))
+
+    def epoch_end(self, trainer: Trainer, row: dict[str, Any]) -> None:
+        self.improved = False
+        if not len(self.valid):
+            return
+        value, sigma = self.measure(trainer.state.G)
+        row.update(parzen_monitor=round(value, 3), parzen_monitor_sigma=round(sigma, 4),
+                   parzen_monitor_protocol=f"{len(self.z)} samples (fixed z), "
+                   f"valid[:{len(self.valid)}], sigma picked on the same images")
+        best = trainer.state.best_monitor
+        self.improved = best is None or value > best
+        if self.improved:
+            trainer.state.best_monitor = value
+
+
+class BestCheckpoint(Hook):
+    """checkpoints/best.safetensors whenever the Parzen monitor improves; written before the epoch's
+    step checkpoint, so that "best" is never older than the state says."""
+
+    def __init__(self, monitor: ParzenMonitor) -> None:
+        self.monitor = monitor
+
+    def epoch_end(self, trainer: Trainer, row: dict[str, Any]) -> None:
+        if self.monitor.improved:
+            trainer.write_checkpoint(trainer.rundir.best)
+
+
+class HealthMonitor(Hook):
+    """Collapse and D-overwhelms-G alarms each epoch (gankit.health); one line when the verdict changes;
+    with health: stop, the run ends after the epoch's checkpoint."""
+
+    def __init__(self, c: TrainConfig, splits: Splits, device: torch.device) -> None:
+        self.config = c
+        self.image_shape = splits.image_shape
+        self.z = fixed_noise(HEALTH_SAMPLES, c, 5, device)
+        real = splits.valid.float(device)[:HEALTH_SAMPLES]
+        self.real_spread = mean_pairwise_distance(real) if len(real) > 1 else 0.0  # once per run
+        self.verdict: Verdict | None = None  # the latest verdict
+        self.stats: dict[str, Any] | None = None  # and the statistics it was read from
+        self._classify: Callable[[torch.Tensor], torch.Tensor] | None = None
+
+    def classifier(self, log: Callable[[str], None]) -> Callable[[torch.Tensor], torch.Tensor] | None:
+        """The cached classifier of a labelled dataset (trained on first use), else None."""
+        from gankit.metrics.classifier import LABELLED_DATASETS, load_classifier, predict
+
+        c = self.config
+        if self._classify is None and c.dataset in LABELLED_DATASETS and self.image_shape == (1, 28, 28):
+            net = load_classifier(c.dataset, c.data_dir, log=log).net
+            self._classify = lambda images: predict(net, images)
+        return self._classify
+
+    def epoch_end(self, trainer: Trainer, row: dict[str, Any]) -> None:
+        if self.config.health == "off" or self.image_shape[1] == 1 or not self.real_spread:
+            return
+        start = time.perf_counter()
+        stats = health_stats(trainer.state.G, self.z, self.real_spread, self.image_shape,
+                             self.classifier(trainer.log))
+        verdict = judge({**stats, "d_real": row["d_real"], "d_fake": row["d_fake"]}, row["epoch"])
+        row["health"] = {**stats, "verdict": verdict.message, "seconds": round(time.perf_counter() - start, 3)}
+        before = (False, False) if self.verdict is None else (self.verdict.collapsed, self.verdict.d_overwhelms)
+        if (verdict.collapsed, verdict.d_overwhelms) != before:  # the run falls ill, changes illness, or recovers
+            trainer.log(f"gankit: {verdict.message}" if not verdict.healthy else
+                        f"gankit: recovered at epoch {row['epoch']}: {describe_health(row['health'])}")
+        self.verdict, self.stats = verdict, row["health"]
+        if self.config.health == "stop" and verdict.collapsed:
+            from gankit.errors import RunCollapsed
+
+            trainer.stop_after_epoch(lambda path: RunCollapsed(
+                f"{verdict.message}; stopped (health: stop) with checkpoint {path}; "
+                f"continue anyway with: gankit train --resume {trainer.run_dir} --health warn"))
+
+    def summary(self, epoch: int) -> str | None:
+        """The closing line for the console, or None when the monitor did not run."""
+        if self.verdict is None:
+            return None
+        if self.verdict.healthy:
+            return f"health: healthy at epoch {epoch} ({describe_health(self.stats)})"
+        return f"health: {self.verdict.message}"
+
+
+class MetricsLog(Hook):
+    def epoch_end(self, trainer: Trainer, row: dict[str, Any]) -> None:
+        trainer.rundir.append_row(row)
+
+
+class ConsoleLog(Hook):
+    def epoch_end(self, trainer: Trainer, row: dict[str, Any]) -> None:
+        trainer.log(
+            f"epoch {row['epoch']}: D loss {row['d_loss']:.4f}  G loss {row['g_loss']:.4f}  "
+            f"D(x) {row['d_real']:.3f}  D(G(z)) {row['d_fake']:.3f}  lr {row['lr']:.5f}  "
+            f"momentum {row['momentum']:.3f}  {row['images_per_s']:.0f} img/s  {row['epoch_s']:.1f} s"
+            + (f"  Parzen monitor {row['parzen_monitor']:.1f}" if "parzen_monitor" in row else "")
+        )

@@ -1,0 +1,239 @@
+"""Algorithm 1's loop: start or resume a run directory, run epochs of steps, call the hooks, checkpoint.
+
+The loop reads top to bottom: ``run`` takes the run directory and the stop signals, ``_loop`` runs
+epochs of ``STEPS[update_order]``, ``_end_epoch`` closes an epoch and calls the hooks, and every
+write of the state goes through ``write_checkpoint``, which refuses a diverged state.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import sys
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from gankit import checkpoint
+from gankit.config import TrainConfig, check_resumable, save_yaml
+from gankit.data import Splits, load_dataset
+from gankit.errors import CheckpointError, ConfigError, GankitError, TrainingDiverged
+from gankit.optim import learning_rate, momentum
+from gankit.rundir import RunDir, RunLock
+from gankit.runtime import resolve_device
+from gankit.training.batches import PermutationBatches
+from gankit.training.hooks import BestCheckpoint, ConsoleLog, HealthMonitor, Hook, MetricsLog, ParzenMonitor, SampleGrid
+from gankit.training.state import STATS, Progress, TrainState
+from gankit.training.steps import STEPS
+
+
+class Trainer:
+    """Owns a run directory: builds or restores the full state, trains, checkpoints."""
+
+    def __init__(self, config: TrainConfig, run_dir: str | Path, splits: Splits | None = None,
+                 progress_bar: bool = True, log: Callable[[str], None] | None = None) -> None:
+        self.config = c = config.validate()
+        self.run_dir = Path(run_dir)
+        self.rundir = RunDir(run_dir)
+        self.progress_bar = progress_bar
+        self.log = log or (lambda msg: print(msg, file=sys.stderr))
+        self.device = resolve_device(c.device)
+        self.splits = splits if splits is not None else load_dataset(c.dataset, c.data_dir)
+        train = self.splits.train
+        if len(train) < c.batch_size * c.d_steps:
+            raise ConfigError(f"the training split has {len(train)} images, fewer than one iteration needs "
+                              f"({c.batch_size} x {c.d_steps}); lower --batch-size.")
+        self.image_shape = self.splits.image_shape
+        # what the run trains on: a resume must find the same images, whatever folder they now sit in
+        self.data_fingerprint = {"train_images": len(train), "crc32": zlib.crc32(train.images.numpy().tobytes())}
+        self.batches = PermutationBatches(train, c.batch_size, self.device)
+        self.state = TrainState(c, self.splits.model_spec(c.z_dim), self.batches.data.mean(0).cpu(), self.device)
+        self.step = STEPS[c.update_order]
+        self.samples = SampleGrid(c, self.image_shape, self.device)
+        self.parzen = ParzenMonitor(c, self.splits, self.device)
+        self.health = HealthMonitor(c, self.splits, self.device)
+        self.hooks: list[Hook] = [self.parzen, self.health, MetricsLog(), ConsoleLog(), self.samples,
+                                  BestCheckpoint(self.parzen)]
+        self.iterations_per_epoch = self.batches.per_epoch // c.d_steps
+        self._stop_signal: str | None = None
+        self._stop_error: Callable[[Path], GankitError] | None = None
+        self._lock: RunLock | None = None
+        self._last_save = time.perf_counter()
+
+    @property
+    def progress(self) -> Progress:
+        return self.state.progress
+
+    # ----- checkpoints -------------------------------------------------------------------------
+    def write_checkpoint(self, path: Path) -> Path:
+        """Write the full state to path; a diverged state is refused, never saved as a good one."""
+        if not self.state.is_finite():
+            good = self.rundir.checkpoints()
+            raise TrainingDiverged(
+                f"training diverged at step {self.progress.step} (losses or weights became NaN or infinite), so "
+                "nothing was saved; " + (f"the last good checkpoint is {good[-1]}; lower --lr and start a new run."
+                                         if good else "lower --lr and start again."))
+        meta = {"config": self.config.to_dict(), **self.state.meta(), "image_shape": list(self.image_shape),
+                "data": self.data_fingerprint, "torch": torch.__version__}
+        return checkpoint.write(path, self.checkpoint_tensors(), meta)
+
+    def checkpoint_tensors(self) -> dict[str, torch.Tensor]:
+        return {**self.state.tensors(), **self.batches.tensors()}
+
+    def save_checkpoint(self) -> Path:
+        path = self.write_checkpoint(self.rundir.checkpoint_path(self.progress.step))
+        self.rundir.prune(self.config.keep_checkpoints)
+        self._last_save = time.perf_counter()
+        return path
+
+    def load_checkpoint(self, path: str | Path) -> None:
+        tensors, meta = checkpoint.read(path)
+        check_resumable(self.config, meta, self.data_fingerprint, self.run_dir)
+        try:
+            self.state.load(tensors, meta)
+            self.batches.load(tensors)
+        except (KeyError, RuntimeError, TypeError, ValueError, AttributeError) as exc:
+            raise CheckpointError(f"{path} does not match this run's models or is missing state ({exc}); "
+                                  "resume with the config the checkpoint was written with.") from None
+        if meta["config"].get("monitor_parzen") != self.config.monitor_parzen and self.state.best_monitor is not None:
+            # values of monitors of different sizes are not comparable: the best starts again
+            self.log(f"Parzen monitor size changed to {self.config.monitor_parzen}; "
+                     f"{self.rundir.best.name} will hold the best epoch under the new monitor")
+            self.state.best_monitor = None
+
+    # ----- the run -----------------------------------------------------------------------------
+    def run(self, resume: bool = False, on_iteration: Callable[[Trainer], None] | None = None) -> Progress:
+        """Train until the configured length or a stop signal; return the final Progress.
+
+        SIGINT and SIGTERM finish the current iteration, write a checkpoint and return.
+        """
+        try:
+            self._start_run_dir(resume)
+            previous = {}
+            if threading.current_thread() is threading.main_thread():
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    previous[sig] = signal.signal(sig, self._request_stop)
+            try:
+                self._loop(on_iteration)
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
+        return self.progress
+
+    def _start_run_dir(self, resume: bool) -> None:
+        self.rundir.create()
+        self._lock = RunLock(self.run_dir)
+        removed = self.rundir.remove_stale_temporaries()
+        if removed:
+            self.log(f"removed {removed} unfinished temporary file(s) left by an interrupted write")
+        found = self.rundir.checkpoints()
+        if resume and found:
+            self.load_checkpoint(found[-1])
+            self.rundir.trim_rows(self.progress.epoch)
+            save_yaml(self.config, self.rundir.config)
+            self.log(f"resuming {self.run_dir} at epoch {self.progress.epoch}, step {self.progress.step}")
+        elif resume:  # killed before its first checkpoint: start it again from its config.yaml
+            self.log(f"{self.run_dir} has no checkpoint yet; starting it from its config.yaml")
+            self.rundir.trim_rows(self.progress.epoch)
+        elif self.rundir.holds_run():
+            raise ConfigError(f"{self.run_dir} already holds a run; resume it with --resume {self.run_dir} "
+                              "or choose another --out.")
+        fresh = not (resume and found)
+        if fresh:
+            save_yaml(self.config, self.rundir.config)
+        for hook in self.hooks:
+            hook.start(self, fresh)
+
+    def finished(self) -> bool:
+        c, p = self.config, self.progress
+        return p.epoch >= c.epochs or (c.max_steps is not None and p.step >= c.max_steps)
+
+    def stop_after_epoch(self, error: Callable[[Path], GankitError]) -> None:
+        """Let a hook end the run after this epoch's checkpoint, with error(checkpoint path)."""
+        self._stop_error = error
+
+    def _request_stop(self, signum: int, _frame: Any) -> None:
+        self._stop_signal = signal.Signals(signum).name
+
+    def _bank_time(self, start: float, now: float) -> None:
+        self.progress.epoch_s += now - start
+        self.progress.wall_s += now - start
+
+    def _loop(self, on_iteration: Callable[[Trainer], None] | None) -> None:
+        c, p, s = self.config, self.progress, self.state
+        while not self.finished():
+            bar = tqdm(total=self.iterations_per_epoch, initial=p.batch // c.d_steps,
+                       desc=f"epoch {p.epoch + 1}/{c.epochs}", unit="it", leave=False,
+                       disable=not self.progress_bar, dynamic_ncols=True)
+            start = last_refresh = time.perf_counter()
+            while p.batch + c.d_steps <= self.batches.per_epoch and not self.finished():
+                lr = learning_rate(p.step, c.lr, c.lr_decay, c.lr_min)
+                mu = momentum(p.epoch + 1, c.momentum_start, c.momentum_end, c.momentum_saturate)
+                s.stats += self.step(s, self.batches, c, lr, mu)
+                s.stats_n += 1
+                p.step += 1
+                bar.update(1)
+                if on_iteration is not None:
+                    on_iteration(self)
+                now = time.perf_counter()
+                if self.progress_bar and now - last_refresh > 1.0:
+                    last_refresh = now
+                    mean = (s.stats / s.stats_n).tolist()
+                    seen = s.stats_n * c.batch_size * c.d_steps
+                    bar.set_postfix_str(f"D {mean[0]:.3f} G {mean[1]:.3f} D(x) {mean[2]:.2f} D(G(z)) {mean[3]:.2f} "
+                                        f"{seen / (p.epoch_s + now - start):.0f} img/s")
+                if self._stop_signal:
+                    break
+                if c.checkpoint_minutes and now - self._last_save > 60 * c.checkpoint_minutes:
+                    self._bank_time(start, now)
+                    self.save_checkpoint()  # a kill loses at most checkpoint_minutes of training
+                    start = last_refresh = time.perf_counter()
+            if self.device.type == "cuda":
+                torch.cuda.synchronize(self.device)
+            self._bank_time(start, time.perf_counter())
+            bar.close()
+            if self._stop_signal:
+                path = self.save_checkpoint()
+                p.stopped_by = self._stop_signal
+                self.log(f"stopped by {self._stop_signal} at epoch {p.epoch + 1}, step {p.step}; "
+                         f"checkpoint {path}; continue with: gankit train --resume {self.run_dir}")
+                return
+            if p.batch + c.d_steps > self.batches.per_epoch:
+                self._end_epoch()
+            elif self.finished():  # max_steps reached mid-epoch
+                self.save_checkpoint()
+
+    def _end_epoch(self) -> None:
+        c, p = self.config, self.progress
+        seen = self.state.stats_n * c.batch_size * c.d_steps
+        means = self.state.close_epoch()
+        if not all(math.isfinite(v) for v in means):
+            raise TrainingDiverged(f"training diverged in epoch {p.epoch + 1} (losses became NaN or infinite); "
+                                   "nothing from this epoch was saved; lower --lr or resume from the last checkpoint.")
+        p.epoch += 1
+        row = {
+            "kind": "train", "epoch": p.epoch, "step": p.step, **dict(zip(STATS, (round(v, 6) for v in means))),
+            "lr": learning_rate(p.step, c.lr, c.lr_decay, c.lr_min),
+            "momentum": momentum(p.epoch, c.momentum_start, c.momentum_end, c.momentum_saturate),
+            "images_per_s": round(seen / max(p.epoch_s, 1e-9), 1),
+            "epoch_s": round(p.epoch_s, 3), "wall_s": round(p.wall_s, 3),
+        }
+        p.batch = 0
+        p.epoch_s = 0.0
+        self.batches.new_epoch()
+        for hook in self.hooks:
+            hook.epoch_end(self, row)
+        if row["epoch"] % c.checkpoint_every == 0 or self.finished():
+            self.save_checkpoint()
+        if self._stop_error is not None:
+            raise self._stop_error(self.save_checkpoint())

@@ -1,0 +1,96 @@
+"""The training state: G, D, their optimisers, the RNG streams, running statistics and progress.
+
+Everything here goes into a checkpoint and comes back from one, so that a resumed run continues
+bit for bit where it stopped.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from gankit import checkpoint
+from gankit.config import TrainConfig
+from gankit.generator import load_stage1_into
+from gankit.nets import ModelSpec, build_models
+from gankit.optim import make_optimizer
+
+STATS = ("d_loss", "g_loss", "d_real", "d_fake")  # summed per iteration, averaged per epoch
+
+
+@dataclass
+class Progress:
+    """Counters that locate the run in its schedule; all saved in checkpoints."""
+
+    step: int = 0  # iterations completed (one G update each); lr decays per iteration
+    epoch: int = 0  # epochs completed
+    batch: int = 0  # real minibatches consumed in the current epoch
+    wall_s: float = 0.0  # training time so far, all sessions
+    epoch_s: float = 0.0  # training time spent in the current epoch
+    stopped_by: str | None = field(default=None, repr=False)
+
+
+class TrainState:
+    """G and D with their optimisers, the noise/dropout and data-order generators, the epoch's sums."""
+
+    def __init__(self, config: TrainConfig, spec: ModelSpec, pixel_mean: torch.Tensor | None,
+                 device: torch.device) -> None:
+        self.G, self.D = build_models(config.model, spec, pixel_mean, config.seed)
+        if config.g_init_from:
+            load_stage1_into(self.G, config.g_init_from)
+        self.G.to(device).train()
+        self.D.to(device).train()
+        betas = (config.adam_beta1, config.adam_beta2)
+        self.opt_g = make_optimizer(config.optimizer, dict(self.G.named_parameters()), betas)
+        self.opt_d = make_optimizer(config.optimizer, dict(self.D.named_parameters()), betas)
+        # Noise and dropout draw from rng; the epoch permutations from data_rng (on the CPU, so the
+        # order of examples does not depend on the device).
+        self.rng = torch.Generator(device).manual_seed(config.seed + 1)
+        self.data_rng = torch.Generator().manual_seed(config.seed + 2)
+        self.stats = torch.zeros(len(STATS), device=device, dtype=torch.float64)
+        self.stats_n = 0
+        self.progress = Progress()
+        self.best_monitor: float | None = None  # the highest Parzen monitor so far
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        return {
+            **checkpoint.with_prefix(self.G.state_dict(), "G"),
+            **checkpoint.with_prefix(self.D.state_dict(), "D"),
+            **checkpoint.with_prefix(self.opt_g.state_tensors(), "opt_g"),
+            **checkpoint.with_prefix(self.opt_d.state_tensors(), "opt_d"),
+            "rng.train": self.rng.get_state(),
+            "rng.data": self.data_rng.get_state(),
+            "stats": self.stats,
+        }
+
+    def meta(self) -> dict[str, Any]:
+        p = self.progress
+        return {"step": p.step, "epoch": p.epoch, "batch": p.batch, "wall_s": p.wall_s, "epoch_s": p.epoch_s,
+                "stats_n": self.stats_n, "best_monitor": self.best_monitor}
+
+    def load(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
+        """Restore from a checkpoint's tensors and meta; KeyError or RuntimeError if they do not fit."""
+        self.G.load_state_dict(checkpoint.split_prefix(tensors, "G"))
+        self.D.load_state_dict(checkpoint.split_prefix(tensors, "D"))
+        self.opt_g.load_state_tensors(checkpoint.split_prefix(tensors, "opt_g"))
+        self.opt_d.load_state_tensors(checkpoint.split_prefix(tensors, "opt_d"))
+        self.rng.set_state(tensors["rng.train"])
+        self.data_rng.set_state(tensors["rng.data"])
+        self.stats.copy_(tensors["stats"])
+        self.progress = Progress(meta["step"], meta["epoch"], meta["batch"], meta["wall_s"], meta["epoch_s"])
+        self.stats_n = meta["stats_n"]
+        self.best_monitor = meta.get("best_monitor")
+
+    def is_finite(self) -> bool:
+        stats_ok = all(math.isfinite(v) for v in self.stats.tolist())
+        return stats_ok and all(bool(torch.isfinite(p).all()) for p in (*self.G.parameters(), *self.D.parameters()))
+
+    def close_epoch(self) -> list[float]:
+        """The epoch's mean of each of STATS; the sums start again."""
+        means = (self.stats / max(self.stats_n, 1)).tolist()
+        self.stats.zero_()
+        self.stats_n = 0
+        return means

@@ -1,0 +1,98 @@
+"""One iteration of Algorithm 1, in the update orders gankit offers (STEPS); nothing else.
+
+* ``simultaneous`` (the official code): one forward of G and D, D's and G's gradients both taken
+  at the current parameters from the same samples and dropout masks, then both updated.
+* ``sequential`` (Algorithm 1 as printed): k updates of D, each on a fresh real batch, then one
+  update of G from fresh noise, optionally through D unrolled (Metz et al., 2016).
+
+Each step returns the detached (d_loss, g_loss, D(x), D(G(z))) of its last D and G evaluations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from gankit.config import TrainConfig
+from gankit.nets import max_norm_, sample_noise
+from gankit.objectives import d_loss, g_loss
+from gankit.runtime import autocast
+from gankit.training.batches import PermutationBatches
+from gankit.training.state import TrainState
+
+
+def _stats(loss_d: torch.Tensor, loss_g: torch.Tensor, real_logits: torch.Tensor,
+           fake_logits: torch.Tensor) -> torch.Tensor:
+    return torch.stack([
+        loss_d.detach(), loss_g.detach(),
+        torch.sigmoid(real_logits.detach()).mean(), torch.sigmoid(fake_logits.detach()).mean(),
+    ]).double()
+
+
+def simultaneous_step(s: TrainState, batches: PermutationBatches, c: TrainConfig, lr: float,
+                      mu: float) -> torch.Tensor:
+    device = batches.device
+    real = batches.next(s.progress, s.data_rng)
+    z = sample_noise(c.batch_size, c.z_dim, c.noise, s.rng, device)
+    with autocast(device, c.precision):
+        fake = s.G(z)
+        real_logits = s.D(real, s.rng)
+        fake_logits = s.D(fake, s.rng)
+        loss_d = d_loss(real_logits, fake_logits, c.d_loss_scale)
+        loss_g = g_loss(fake_logits, c.g_objective)
+    grads_d = torch.autograd.grad(loss_d, s.opt_d.params, retain_graph=True)
+    grads_g = torch.autograd.grad(loss_g, s.opt_g.params)
+    s.opt_d.step(grads_d, lr, mu)
+    s.opt_g.step(grads_g, lr, mu)
+    if c.max_norm:
+        max_norm_([s.G, s.D], c.max_norm)
+    return _stats(loss_d, loss_g, real_logits, fake_logits)
+
+
+def sequential_step(s: TrainState, batches: PermutationBatches, c: TrainConfig, lr: float,
+                    mu: float) -> torch.Tensor:
+    device = batches.device
+    for _ in range(c.d_steps):
+        real = batches.next(s.progress, s.data_rng)
+        z = sample_noise(c.batch_size, c.z_dim, c.noise, s.rng, device)
+        with autocast(device, c.precision):
+            with torch.no_grad():
+                fake = s.G(z)
+            real_logits = s.D(real, s.rng)
+            fake_logits = s.D(fake, s.rng)
+            loss_d = d_loss(real_logits, fake_logits, c.d_loss_scale)
+        s.opt_d.step(torch.autograd.grad(loss_d, s.opt_d.params), lr, mu)
+        if c.max_norm:
+            max_norm_([s.D], c.max_norm)
+    z = sample_noise(c.batch_size, c.z_dim, c.noise, s.rng, device)
+    with autocast(device, c.precision):
+        if c.unrolled_steps:
+            g_fake_logits = unrolled_logits(s, batches, c, s.G(z), lr)
+        else:
+            g_fake_logits = s.D(s.G(z), s.rng)
+        loss_g = g_loss(g_fake_logits, c.g_objective)
+    s.opt_g.step(torch.autograd.grad(loss_g, s.opt_g.params), lr, mu)
+    if c.max_norm:
+        max_norm_([s.G], c.max_norm)
+    return _stats(loss_d, loss_g, real_logits, fake_logits)
+
+
+def unrolled_logits(s: TrainState, batches: PermutationBatches, c: TrainConfig, fake: torch.Tensor,
+                    lr: float) -> torch.Tensor:
+    """D's logits on fake after unrolled_steps SGD steps of D from its current weights, keeping the
+    graph so that G's gradient sees how D would respond (Metz et al., 2016)."""
+    params = dict(s.D.named_parameters())
+    for _ in range(c.unrolled_steps):
+        real = batches.random(c.batch_size, s.rng)
+        z = sample_noise(c.batch_size, c.z_dim, c.noise, s.rng, batches.device)
+        real_logits = torch.func.functional_call(s.D, params, (real, s.rng))
+        fake_logits = torch.func.functional_call(s.D, params, (s.G(z), s.rng))
+        loss = d_loss(real_logits, fake_logits, c.d_loss_scale)
+        grads = torch.autograd.grad(loss, list(params.values()), create_graph=True)
+        params = {name: p - lr * g for (name, p), g in zip(params.items(), grads)}
+    return torch.func.functional_call(s.D, params, (fake, s.rng))
+
+
+Step = Callable[[TrainState, PermutationBatches, TrainConfig, float, float], torch.Tensor]
+STEPS: dict[str, Step] = {"simultaneous": simultaneous_step, "sequential": sequential_step}

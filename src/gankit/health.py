@@ -115,10 +115,10 @@ def health_stats(g: nn.Module, z: torch.Tensor, real_spread: float, image_shape:
 
     classify: a function from images (N, C, H, W) in [0, 1] to class indices, for labelled data.
     """
-    with evaluating(g):
+    with evaluating(g):  # in train mode, batch norm would fold these z into its running statistics
         samples = g(z).float()
+        dead = dead_relu_fraction(g, z)
     row: dict = {"diversity": round(mean_pairwise_distance(samples) / max(real_spread, 1e-12), 4)}
-    dead = dead_relu_fraction(g, z)
     if dead:
         row["dead_relu"] = [round(f, 4) for f in dead]
     if classify is not None:

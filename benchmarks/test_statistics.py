@@ -18,10 +18,10 @@ from pathlib import Path
 import torch
 from scipy.stats import ks_2samp
 
-from gankit import saturation
 from gankit.config import TrainConfig, apply_overrides, from_preset
 from gankit.data import load_dataset
 from gankit.data.toy import sample_toy
+from gankit.experiments import saturation
 from gankit.nets import sample_noise
 from gankit.training import Trainer
 

@@ -79,5 +79,6 @@ def test_evaluate_command_logs_protocol(run_dir, capsys):
 
 
 def test_figure_errors(run_dir, capsys):
-    assert main(["figure", "interpolate", str(run_dir), "--endpoints", "1"]) == 1
-    assert "--endpoints must be at least 2" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:  # a usage error, from argparse: exit status 2
+        main(["figure", "interpolate", str(run_dir), "--endpoints", "1"])
+    assert exit_.value.code == 2 and "--endpoints: must be at least 2, got 1" in capsys.readouterr().err

@@ -7,8 +7,9 @@ import torch
 
 from gankit.config import apply_overrides, from_preset
 from gankit.data.toy import TOY_2D, grid_modes, ring_modes
+from gankit.errors import ConfigError
+from gankit.experiments.mode_collapse import figure_over_training, format, run
 from gankit.metrics.modes import mode_stats
-from gankit.mode_collapse import figure_over_training, format_results, run_experiment
 from gankit.objectives import d_loss
 from gankit.training import Trainer
 from gankit.training.steps import unrolled_logits
@@ -84,16 +85,19 @@ def test_unrolled_needs_sequential():
 
 def test_experiment_runner_small(tmp_path):
     variants = {"non-saturating, k=1": {}, "non-saturating, unrolled 2": {"unrolled_steps": 2}}
-    results = run_experiment(tmp_path, ("toy2d-ring",), (0, 1), steps=30, variants=variants, log=lambda m: None)
+    results = run(tmp_path, ("toy2d-ring",), (0, 1), steps=30, variants=variants, figures=False, log=lambda m: None)
     assert [r["variant"] for r in results["table"]] == list(variants)
     for row in results["table"]:
         assert len(row["per_seed"]) == 2 and 0 <= row["modes_covered_mean"] <= 8
         covered = [s["modes_covered"] for s in row["per_seed"]]
         assert row["modes_covered_mean"] == pytest.approx(sum(covered) / 2)
-    assert "toy2d-ring" in format_results(results)
+    assert "toy2d-ring" in format(results) and f"results: {tmp_path / 'results.json'}" in format(results)
     assert (tmp_path / "results.json").exists()
     png = figure_over_training(tmp_path, "toy2d-ring", tmp_path / "f.png", columns=2, variants=variants)
     assert png.stat().st_size > 1000
     # a second call reuses the trained runs (same numbers, nothing retrained)
-    again = run_experiment(tmp_path, ("toy2d-ring",), (0, 1), steps=30, variants=variants, log=lambda m: None)
+    again = run(tmp_path, ("toy2d-ring",), (0, 1), steps=30, variants=variants, log=lambda m: None)
     assert again["table"] == results["table"]
+    assert again["figures"] == [str(tmp_path / "toy2d-ring-over-training.png")]
+    with pytest.raises(ConfigError, match="toy2d-grid"):
+        run(tmp_path, ("toy1d-gaussian",))

@@ -152,7 +152,7 @@ def test_paper_tfd_two_stage_recipe(tmp_path):
     assert (config.epochs, config.lr, config.max_norm, config.noise) == (50, 0.05, 1.9365, "gaussian")
     stage1, x, logits = _few_steps(config, splits, tmp_path / "stage1")
     assert x.shape == (3, 2304) and logits.shape == (3,)
-    for module in (stage1.G, stage1.D):  # max-norm holds after every update
+    for module in (stage1.state.G, stage1.state.D):  # max-norm holds after every update
         for layer in module.modules():
             if isinstance(layer, torch.nn.Linear):
                 assert float(layer.weight.detach().norm(dim=1).max()) <= 1.9365 + 1e-4
@@ -162,11 +162,11 @@ def test_paper_tfd_two_stage_recipe(tmp_path):
                               {"batch_size": 4, "g_init_from": str(tmp_path / "stage1")}, "test")
     assert config2.epochs == 22
     t2 = Trainer(config2, tmp_path / "stage2", splits, progress_bar=False, log=lambda m: None)
-    sizes = [tuple(layer.weight.shape) for layer in t2.G.layers]
+    sizes = [tuple(layer.weight.shape) for layer in t2.state.G.layers]
     assert sizes == [(8000, 100), (100, 8000), (8000, 100), (8000, 8000), (2304, 8000)]
     for i in range(3):  # the top three layers are the stage-1 G
-        assert torch.equal(t2.G.layers[i + 2].weight, stage1.G.layers[i].weight)
-    assert float(t2.G.layers[1].bias.detach().mean()) == -2.0
+        assert torch.equal(t2.state.G.layers[i + 2].weight, stage1.state.G.layers[i].weight)
+    assert float(t2.state.G.layers[1].bias.detach().mean()) == -2.0
 
 
 def test_sparse_init_has_k_nonzero_incoming_weights():

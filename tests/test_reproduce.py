@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from gankit import checkpoint
-from gankit.baselines import kmeans, kmeans_mixture_samples
 from gankit.cli import main
+from gankit.experiments.table1 import kmeans, kmeans_mixture_samples
 from gankit.rundir import RunDir
 
 
@@ -60,13 +60,14 @@ def test_reproduce_rejects_unknown_dataset(capsys):
 
 @pytest.mark.parametrize("n", [0])
 def test_evaluate_rejects_bad_counts(n, capsys):
-    assert main(["evaluate", "x", "--n-samples", str(n)]) == 1
-    assert "at least 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:  # a usage error, from argparse: exit status 2
+        main(["evaluate", "x", "--n-samples", str(n)])
+    assert exit_.value.code == 2 and "--n-samples: must be at least 1, got 0" in capsys.readouterr().err
 
 
 def test_reproduce_stops_without_evaluating_when_training_is_interrupted(tmp_path, fixture_dir, monkeypatch, capsys):
     """Ctrl-C during `reproduce table1` stops the command: no evaluation, no table1.json, a hint to go on."""
-    from gankit import reproduce
+    from gankit.experiments import table1
     from gankit.training import Trainer
 
     def interrupted_run(self, resume=False, on_iteration=None):
@@ -76,7 +77,7 @@ def test_reproduce_stops_without_evaluating_when_training_is_interrupted(tmp_pat
         return original(self, resume, stop_after_first)
 
     original = Trainer.run
-    monkeypatch.setattr(reproduce.Trainer, "run", interrupted_run)
+    monkeypatch.setattr(table1.Trainer, "run", interrupted_run)
     out = tmp_path / "t1"
     code = main(["reproduce", "table1", "--dataset", "idx", "--data-dir", str(fixture_dir), "--epochs", "3",
                  "--out", str(out), "--no-progress"])

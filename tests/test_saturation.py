@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from gankit import saturation
 from gankit.data import load_dataset
+from gankit.experiments import saturation
 
 
 @pytest.fixture(scope="module")
@@ -35,3 +35,5 @@ def test_equal_at_start_then_minimax_saturates(result):
 def test_save_writes_json_and_plot(result, tmp_path):
     json_path, png = saturation.save(result, tmp_path)
     assert json.loads(json_path.read_text())["steps"] == 200 and png.stat().st_size > 5000
+    lines = saturation.format(result).splitlines()
+    assert [line.split(":")[0] for line in lines] == ["trained with minimax", "trained with non-saturating"]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from gankit.cli import main
-from gankit.theory import (
+from gankit.experiments.theory import (
     LOG4,
     jsd,
     kl,

@@ -296,3 +296,18 @@ def check_resumable(config: TrainConfig, meta: dict[str, Any], data_fingerprint:
             f"gives now ({data_fingerprint['train_images']}, crc32 {data_fingerprint['crc32']}); "
             "resume with the data it was trained on, or start a new run with --out."
         )
+
+
+def resolve_train(preset: str | None, config_path: str | None, overrides: dict[str, Any], resume: str | None,
+                  out: str | None) -> tuple[TrainConfig, Path]:
+    """The configuration and run directory of `gankit train`: a resumed run's own config.yaml with only
+    the fields that may change replaced; else preset, then the YAML file, then flags, each over the last."""
+    if resume:
+        if preset or config_path or out:
+            raise ConfigError("--resume takes the run's own config.yaml; drop --preset, --config and --out.")
+        return resume_config(resume, overrides).validate(), Path(resume)
+    config = from_preset(preset or "paper-mnist")
+    if config_path:
+        config = load_yaml(config_path, config)
+    config = apply_overrides(config, overrides, "command line").validate()
+    return config, Path(out or f"runs/{preset or 'paper-mnist'}")

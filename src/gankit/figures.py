@@ -1,16 +1,22 @@
-"""Images out: sample grids as PNG (Pillow, no torchvision)."""
+"""Images out: sample grids as PNG (Pillow, no torchvision), and the paper's Figure 2 and 3 layouts."""
 
 from __future__ import annotations
 
 import io
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from PIL import Image
 
+from gankit.data import Split
+from gankit.errors import ConfigError
 from gankit.fileio import atomic_write_bytes
+
+if TYPE_CHECKING:
+    from gankit.generator import LoadedGenerator
 
 
 def make_grid(images: torch.Tensor, nrow: int | None = None, pad: int = 2, fill: float = 1.0) -> np.ndarray:
@@ -83,17 +89,26 @@ def interpolation_path(z_points: torch.Tensor, steps: int, spherical: bool = Fal
     return torch.cat(out)
 
 
-def figure_png(fig, dpi: int = 100) -> bytes:
-    """A matplotlib figure as PNG bytes; the figure is closed."""
-    import matplotlib.pyplot as plt
+def figure2(g: LoadedGenerator, train: Split, rows: int, cols: int, seed: int, out: str | Path) -> Path:
+    """The paper's Figure 2 for a trained G: rows x cols fair samples, then each row's nearest training image
+    (squared Euclidean distance over the whole training split) to its last sample."""
+    from gankit.metrics.neighbours import nearest
 
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    plt.close(fig)
-    return buffer.getvalue()
+    if min(rows, cols) < 1:
+        raise ConfigError("--rows and --cols must be at least 1.")
+    samples = g.sample(rows * cols, seed=seed).view(rows, cols, *g.image_shape)
+    real = train.float()
+    idx, _ = nearest(samples[:, -1], real)
+    return figure_samples(samples, real[idx].view(rows, *g.image_shape), out)
 
 
-def save_figure(fig, path: str | Path, dpi: int = 100) -> Path:
-    """Write a matplotlib figure as PNG, atomically; the figure is closed."""
-    atomic_write_bytes(path, figure_png(fig, dpi))
-    return Path(path)
+def figure3(g: LoadedGenerator, rows: int, steps: int, endpoints: int, spherical: bool, seed: int,
+            out: str | Path) -> Path:
+    """The paper's Figure 3 for a trained G: each row walks through `endpoints` random points of z space."""
+    from gankit.nets import sample_noise
+
+    if min(rows, steps) < 1 or endpoints < 2:
+        raise ConfigError("--rows and --steps must be at least 1, --endpoints at least 2.")
+    gen = torch.Generator().manual_seed(seed)
+    paths = [interpolation_path(sample_noise(endpoints, g.z_dim, g.noise, gen), steps, spherical) for _ in range(rows)]
+    return save_grid(g.decode(torch.cat(paths)), out, nrow=len(paths[0]), scale=2)

@@ -11,15 +11,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
 from gankit import checkpoint
-from gankit.data import load_dataset
+from gankit.data import Splits, load_dataset
 from gankit.data.sources import cache_root, log_stderr
 from gankit.errors import CheckpointError, ConfigError
+from gankit.metrics.base import Evaluation, Metric
 from gankit.metrics.modes import histogram_stats
+
+if TYPE_CHECKING:
+    from gankit.generator import LoadedGenerator
 
 CLASSIFIER_FORMAT = "gankit-classifier-1"
 LABELLED_DATASETS = ("mnist", "fashion-mnist")
@@ -54,8 +59,7 @@ def predict(net: nn.Module, images: torch.Tensor, batch: int = 2000) -> torch.Te
     return torch.cat([net(x[i : i + batch]).argmax(1) for i in range(0, len(x), batch)])
 
 
-def _train(dataset: str, data_dir: str | None, log: Callable[[str], None]) -> tuple[nn.Module, float]:
-    splits = load_dataset(dataset, data_dir, log)
+def _train(splits: Splits, log: Callable[[str], None]) -> tuple[nn.Module, float]:
     torch.manual_seed(RECIPE["seed"])
     gen = torch.Generator().manual_seed(RECIPE["seed"])
     net = classifier_net()
@@ -79,8 +83,10 @@ def load_classifier(
     data_dir: str | None = None,
     cache_dir: str | Path | None = None,
     log: Callable[[str], None] = log_stderr,
+    splits: Splits | None = None,
 ) -> Classifier:
-    """The cached classifier for dataset, training it (about a minute on a CPU) on first use."""
+    """The cached classifier for dataset, training it (about a minute on a CPU) on first use, on splits
+    when given (the dataset's, already loaded), else on the dataset loaded here."""
     if dataset not in LABELLED_DATASETS:
         raise ConfigError(f"no class counts for {dataset!r}: a classifier exists for {', '.join(LABELLED_DATASETS)}.")
     cache_dir = Path(cache_dir) if cache_dir is not None else cache_root() / "classifiers"
@@ -96,7 +102,7 @@ def load_classifier(
         except (CheckpointError, RuntimeError, KeyError) as exc:
             log(f"cached classifier {path} is unusable ({str(exc).splitlines()[0]}); training a new one")
     log(f"training the {dataset} classifier (once; cached at {path})")
-    net, accuracy = _train(dataset, data_dir, log)
+    net, accuracy = _train(splits if splits is not None else load_dataset(dataset, data_dir, log), log)
     cache_dir.mkdir(parents=True, exist_ok=True)
     checkpoint.write(path, net.state_dict(), {"dataset": dataset, "recipe": RECIPE, "test_accuracy": accuracy},
                      fmt=CLASSIFIER_FORMAT)
@@ -114,3 +120,29 @@ def class_stats(classifier: Classifier, images: torch.Tensor, min_fraction: floa
     stats = histogram_stats(counts, min_fraction)
     return {"class_counts": counts.tolist(), "classes_covered": stats["modes_covered"], "classes": stats["modes"],
             "kl_from_uniform": stats["kl_from_uniform"], "threshold": stats["threshold"]}
+
+
+class ClassHistogram(Metric):
+    """Which classes G draws, by the cached classifier, beside the same statistics of the real test set."""
+
+    name = "classes"
+
+    def __init__(self, cache_dir: str | Path | None = None) -> None:
+        self.cache_dir = cache_dir
+
+    def available(self, dataset: str) -> bool:
+        return dataset in LABELLED_DATASETS
+
+    def compute(self, g: LoadedGenerator, ev: Evaluation) -> dict[str, Any]:
+        splits = ev.data()
+        classifier = load_classifier(ev.dataset, ev.data_dir, self.cache_dir, splits=splits)
+        return {"metric": "class_histogram", "classifier": str(classifier.path),
+                "classifier_test_accuracy": classifier.test_accuracy,
+                **class_stats(classifier, g.sample(ev.n_samples, seed=ev.seed)),
+                "test_set_kl_from_uniform": class_stats(classifier, splits.test.float())["kl_from_uniform"]}
+
+    def format(self, row: dict[str, Any]) -> str:
+        return (f"Classes of {row['n_samples']} samples: {row['class_counts']} -> {row['classes_covered']} of "
+                f"{row['classes']} covered, KL from uniform {row['kl_from_uniform']:.4f} nats (real test images "
+                f"{row['test_set_kl_from_uniform']:.4f}; classifier test accuracy "
+                f"{row['classifier_test_accuracy']:.4f})")

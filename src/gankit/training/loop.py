@@ -154,6 +154,15 @@ class Trainer:
         for hook in self.hooks:
             hook.start(self, fresh)
 
+    def summary(self) -> str:
+        """What the run did, for the console: length, time, the last sample grid, the health verdict."""
+        p = self.progress
+        lines = [f"done: {p.epoch} epochs, {p.step} steps, {p.wall_s:.0f} s of training"]
+        if self.rundir.sample_grid(p.epoch).exists():
+            lines.append(f"samples: {self.rundir.sample_grid(p.epoch)}")
+        health = self.health.summary(p.epoch)
+        return "\n".join(lines + ([health] if health else []))
+
     def finished(self) -> bool:
         c, p = self.config, self.progress
         return p.epoch >= c.epochs or (c.max_steps is not None and p.step >= c.max_steps)

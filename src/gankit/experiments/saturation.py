@@ -12,28 +12,24 @@ import json
 import tempfile
 from pathlib import Path
 
-import matplotlib
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-
-from gankit.config import apply_overrides, from_preset  # noqa: E402
-from gankit.data import Splits  # noqa: E402
-from gankit.figures import save_figure  # noqa: E402
-from gankit.fileio import atomic_write_bytes  # noqa: E402
-from gankit.nets import sample_noise  # noqa: E402
-from gankit.objectives import g_loss  # noqa: E402
-from gankit.training import Trainer  # noqa: E402
+from gankit.config import apply_overrides, from_preset
+from gankit.data import Splits, load_dataset
+from gankit.errors import ConfigError
+from gankit.fileio import atomic_write_bytes
+from gankit.nets import evaluating, sample_noise
+from gankit.objectives import g_loss
+from gankit.plots import plt, save_figure
+from gankit.training import Trainer
 
 OBJECTIVES = ("minimax", "non-saturating")  # the keys of G_LOSSES, in the order the figure shows them
 
 
 def gradient_norms(trainer: Trainer, z: torch.Tensor) -> dict[str, float]:
     g_params = list(trainer.state.G.parameters())
-    trainer.state.D.eval()
-    logits = trainer.state.D(trainer.state.G(z))
-    trainer.state.D.train()
+    with evaluating(trainer.state.D) as d:
+        logits = d(trainer.state.G(z))
     norms = {}
     for objective in OBJECTIVES:
         grads = torch.autograd.grad(g_loss(logits, objective), g_params, retain_graph=True)
@@ -43,8 +39,12 @@ def gradient_norms(trainer: Trainer, z: torch.Tensor) -> dict[str, float]:
 
 
 def run(steps: int = 300, splits: Splits | None = None, dataset: str = "mnist", data_dir: str | None = None,
-        seed: int = 0, batch_size: int = 100) -> dict:
-    """Both training objectives for `steps` iterations; per step, both gradient norms."""
+        seed: int = 0, batch_size: int = 100, out_dir: str | Path | None = None) -> dict:
+    """Both training objectives for `steps` iterations; per step, both gradient norms. With out_dir,
+    saturation.json and saturation.png are written there."""
+    if steps < 1:
+        raise ConfigError("--steps must be at least 1.")
+    splits = splits if splits is not None else load_dataset(dataset, data_dir)
     out: dict = {"steps": steps, "dataset": dataset, "seed": seed, "runs": {}}
     for trained_with in OBJECTIVES:
         config = apply_overrides(from_preset("paper-mnist"), {
@@ -59,7 +59,22 @@ def run(steps: int = 300, splits: Splits | None = None, dataset: str = "mnist", 
             trainer.run(on_iteration=lambda t, rows=rows, z=probe_z: rows.append(
                 {"step": t.progress.step, **gradient_norms(t, z)}))
         out["runs"][trained_with] = rows
+    if out_dir is not None:
+        json_path, png = save(out, out_dir)
+        return {**out, "json": str(json_path), "png": str(png)}
     return out
+
+
+def format(result: dict) -> str:  # noqa: A001  (every experiment has run and format)
+    lines = []
+    for name, rows in result["runs"].items():
+        first, last = rows[1], rows[-1]
+        lines.append(f"trained with {name}: |grad G| minimax {first['minimax']:.2e} -> {last['minimax']:.2e}, "
+                     f"non-saturating {first['non-saturating']:.2e} -> {last['non-saturating']:.2e}, "
+                     f"D(G(z)) {first['d_fake']:.3f} -> {last['d_fake']:.3f}")
+    if "png" in result:
+        lines.append(f"figure: {result['png']}\nresults: {result['json']}")
+    return "\n".join(lines)
 
 
 def plot(result: dict, path: str | Path) -> Path:

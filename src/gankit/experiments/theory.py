@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -122,6 +123,16 @@ def proposition2_functional(p_data: np.ndarray, p_g: np.ndarray, dx: float, lr: 
         p_g = p_g * np.exp(-lr * np.log(np.clip(1.0 - d_star, 1e-300, None)))
         p_g = p_g / (p_g.sum() * dx)
     return out
+
+
+def run(seed: int = 0, n_mixtures: int = 200, n_perturbations: int = 500) -> dict[str, Any]:
+    """Numerical checks of Proposition 1, Theorem 1 and Proposition 2: {"checks": rows, "ok": all passed}."""
+    rows = checks(seed, n_mixtures, n_perturbations)
+    return {"checks": rows, "ok": all(r["ok"] for r in rows)}
+
+
+def format(result: dict[str, Any]) -> str:  # noqa: A001  (every experiment has run and format)
+    return format_checks(result["checks"])
 
 
 def checks(seed: int = 0, n_mixtures: int = 200, n_perturbations: int = 500) -> list[dict]:

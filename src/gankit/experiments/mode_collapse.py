@@ -12,20 +12,17 @@ import statistics
 from collections.abc import Callable
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from gankit import checkpoint  # noqa: E402
-from gankit.config import apply_overrides, from_preset  # noqa: E402
-from gankit.data.toy import TOY_2D  # noqa: E402
-from gankit.figures import save_figure  # noqa: E402
-from gankit.fileio import atomic_write_bytes  # noqa: E402
-from gankit.generator import load_generator  # noqa: E402
-from gankit.metrics.modes import mode_stats  # noqa: E402
-from gankit.rundir import RunDir  # noqa: E402
-from gankit.training import Trainer  # noqa: E402
+from gankit import checkpoint
+from gankit.config import apply_overrides, from_preset
+from gankit.data import load_dataset
+from gankit.data.toy import TOY_2D
+from gankit.errors import ConfigError
+from gankit.fileio import atomic_write_bytes
+from gankit.generator import load_generator
+from gankit.metrics.modes import mode_stats
+from gankit.plots import plt, save_figure
+from gankit.rundir import RunDir
+from gankit.training import Trainer
 
 VARIANTS = {
     "minimax, k=1": {"g_objective": "minimax"},
@@ -39,11 +36,17 @@ def slug(text: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in text).strip("-").replace("--", "-")
 
 
-def run_experiment(out_dir: str | Path, datasets: tuple[str, ...] = ("toy2d-ring", "toy2d-grid"),
-                   seeds: tuple[int, ...] = (0, 1, 2), steps: int = 3000, lr: float = 0.01,
-                   variants: dict[str, dict] | None = None,
-                   log: Callable[[str], None] = print) -> dict:
-    """Train every (dataset, variant, seed) not yet trained under out_dir, measure, write results.json."""
+def run(out_dir: str | Path, datasets: tuple[str, ...] = ("toy2d-ring", "toy2d-grid"),
+        seeds: tuple[int, ...] = (0, 1, 2), steps: int = 3000, lr: float = 0.01,
+        variants: dict[str, dict] | None = None, figures: bool = True,
+        log: Callable[[str], None] = print) -> dict:
+    """Train every (dataset, variant, seed) not yet trained under out_dir, measure, write results.json
+    and (figures) one figure of samples over training per dataset."""
+    unknown = [d for d in datasets if d not in TOY_2D]
+    if unknown or not datasets:
+        raise ConfigError(f"--datasets must list some of {', '.join(TOY_2D)}; got {','.join(datasets)!r}.")
+    if not seeds or steps < 1:
+        raise ConfigError("--seeds and --steps must be at least 1.")
     out_dir = Path(out_dir)
     variants = variants or VARIANTS
     results: dict = {"protocol": {"steps": steps, "lr": lr, "seeds": list(seeds), "samples": 2500,
@@ -52,6 +55,7 @@ def run_experiment(out_dir: str | Path, datasets: tuple[str, ...] = ("toy2d-ring
                      "table": []}
     for dataset in datasets:
         centres, std = TOY_2D[dataset]
+        splits = load_dataset(dataset)
         for name, overrides in variants.items():
             finals = []
             for seed in seeds:
@@ -62,7 +66,7 @@ def run_experiment(out_dir: str | Path, datasets: tuple[str, ...] = ("toy2d-ring
                 done = RunDir(run_dir).checkpoints()
                 if not done or checkpoint.read(done[-1])[1]["step"] < steps:  # new, or interrupted: resume
                     log(f"training {dataset} / {name} / seed {seed}")
-                    Trainer(config, run_dir, progress_bar=False, log=lambda m: None).run(resume=bool(done))
+                    Trainer(config, run_dir, splits, progress_bar=False, log=lambda m: None).run(resume=bool(done))
                 samples = load_generator(run_dir).sample(2500).flatten(1)
                 finals.append(mode_stats(samples, centres, std))
             covered = [f["modes_covered"] for f in finals]
@@ -74,15 +78,22 @@ def run_experiment(out_dir: str | Path, datasets: tuple[str, ...] = ("toy2d-ring
                 "per_seed": finals,
             })
     atomic_write_bytes(out_dir / "results.json", (json.dumps(results, indent=2) + "\n").encode())
+    results["results_path"] = str(out_dir / "results.json")
+    if figures:
+        results["figures"] = [str(figure_over_training(out_dir, d, out_dir / f"{d}-over-training.png",
+                                                       variants=variants)) for d in datasets]
     return results
 
 
-def format_results(results: dict) -> str:
+def format(results: dict) -> str:  # noqa: A001  (every experiment has run and format)
     lines = [f"{'dataset':12s} {'variant':28s} {'modes covered':>16s} {'high quality':>14s}"]
     for r in results["table"]:
         lines.append(f"{r['dataset']:12s} {r['variant']:28s} "
                      f"{r['modes_covered_mean']:5.1f} +- {r['modes_covered_std']:3.1f} / {r['modes']:2d} "
                      f"{100 * r['high_quality_mean']:6.1f}% +- {100 * r['high_quality_std']:4.1f}")
+    lines += [f"figure: {path}" for path in results.get("figures", [])]
+    if "results_path" in results:
+        lines.append(f"results: {results['results_path']}")
     return "\n".join(lines)
 
 

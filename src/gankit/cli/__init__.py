@@ -1,0 +1,151 @@
+"""`gankit <command>`: parse, call one library function, print its formatted result.
+
+Errors a user can fix print one line, no traceback, and exit 1; a run stopped by a signal exits as
+shells do (128 + the signal's number).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+from gankit.cli.parser import build_parser, config_overrides
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from gankit.config import resolve_train
+    from gankit.training import Trainer
+
+    config, run_dir = resolve_train(args.preset, args.config, config_overrides(args), args.resume, args.out)
+    trainer = Trainer(config, run_dir, progress_bar=not args.no_progress)
+    progress = trainer.run(resume=bool(args.resume))
+    if progress.stopped_by is not None:  # a clean stop is not a finished job: exit as shells do (128 + signal)
+        return 128 + int(getattr(signal.Signals, progress.stopped_by, signal.SIGTERM))
+    print(trainer.summary())
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from gankit.errors import ConfigError
+    from gankit.figures import save_grid
+    from gankit.generator import load_generator
+
+    out = Path(args.out)
+    if out.suffix not in (".png", ".npy"):
+        raise ConfigError(f"--out must end in .png or .npy, got {out.name}.")
+    g = load_generator(args.source)
+    images = g.sample(args.n, seed=args.seed)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".npy":
+        np.save(out, images.numpy())
+    else:
+        save_grid(images, out, nrow=args.nrow)
+    print(f"{args.n} samples from {g.source} -> {out}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from gankit.generator import export_generator
+
+    path = export_generator(args.source, args.out)
+    print(f"generator written to {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from gankit.evaluate import evaluate, format_row
+
+    rows = evaluate(args.source, (args.metrics,), args.dataset, args.data_dir, args.n_samples, args.n_valid,
+                    args.seed, args.device)
+    print("\n".join(format_row(row) for row in rows))
+    return 0
+
+
+def cmd_figure(args: argparse.Namespace) -> int:
+    from gankit.data import load_dataset
+    from gankit.experiments import figure1
+    from gankit.figures import figure2, figure3
+    from gankit.generator import load_generator
+    from gankit.rundir import RunDir
+
+    if args.figure == "toy1d":
+        print(figure1.format(figure1.run(args.run_dir, args.dataset, args.seed, args.out, log=_stderr)))
+        return 0
+    g = load_generator(args.source)
+    name = "figure2-samples.png" if args.figure == "samples" else "figure3-interpolation.png"
+    run_dir = RunDir.of(args.source)
+    out = Path(args.out) if args.out else run_dir.figure(name) if run_dir else Path(name)
+    if args.figure == "samples":
+        train = load_dataset(g.dataset(args.dataset), args.data_dir or g.config.get("data_dir")).train
+        out = figure2(g, train, args.rows, args.cols, args.seed, out)
+    else:
+        out = figure3(g, args.rows, args.steps, args.endpoints, args.spherical, args.seed, out)
+    print(f"figure written to {out}")
+    return 0
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from gankit.experiments import table1
+
+    out = Path(args.out or f"runs/table1-{args.dataset}")
+    result = table1.run(args.dataset, out, args.epochs, args.data_dir, not args.no_baselines, not args.no_progress,
+                        log=_stderr)
+    print(table1.format(result))
+    print(f"result: {out / 'table1.json'}\nParzen log-likelihood against epoch: {out / 'parzen-curve.png'}")
+    return 0
+
+
+def cmd_experiment(args: argparse.Namespace) -> int:
+    from gankit.experiments import mode_collapse, saturation
+
+    if args.experiment == "saturation":
+        print(saturation.format(saturation.run(args.steps, dataset=args.dataset, data_dir=args.data_dir,
+                                               out_dir=args.out)))
+        return 0
+    datasets = tuple(d.strip() for d in args.datasets.split(",") if d.strip())
+    result = mode_collapse.run(args.out, datasets, tuple(range(args.seeds)), args.steps, args.lr, log=_stderr)
+    print(mode_collapse.format(result))
+    return 0
+
+
+def cmd_theory(args: argparse.Namespace) -> int:
+    from gankit.experiments import theory
+
+    result = theory.run()
+    print(theory.format(result))
+    return 0 if result["ok"] else 1
+
+
+COMMANDS = {"train": cmd_train, "sample": cmd_sample, "export": cmd_export, "evaluate": cmd_evaluate,
+            "figure": cmd_figure, "reproduce": cmd_reproduce, "theory": cmd_theory, "experiment": cmd_experiment}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from gankit.errors import GankitError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except GankitError as exc:
+        print(f"gankit: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a file that cannot be read or written: say which and why, in one line
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"gankit: error: cannot access{where}: {exc.strerror or exc}; check the path, its permissions "
+              "and the free disk space. Files already written are intact.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("gankit: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

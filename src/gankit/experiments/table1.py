@@ -1,0 +1,138 @@
+"""`gankit reproduce table1`: train the paper's preset, pick the epoch by validation, report beside Table 1
+and beside baselines evaluated with exactly the same protocol:
+
+* held-out real images: training images used as samples (a ceiling for what samples can score);
+* a k-means mixture: k diagonal Gaussians fitted by Lloyd's algorithm on the training split
+  (hard-assignment EM), sampled in proportion to cluster sizes and clipped to [0, 1].
+
+The dataset is loaded once and handed to training, evaluation, the classifier and the baselines.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from gankit.config import apply_overrides, from_preset, load_yaml, resume_config
+from gankit.data import Splits, load_dataset
+from gankit.errors import ConfigError, TrainingStopped
+from gankit.evaluate import evaluate
+from gankit.fileio import atomic_write_bytes
+from gankit.metrics.neighbours import nearest
+from gankit.metrics.parzen import parzen_evaluate
+from gankit.plots import plot_parzen_curve
+from gankit.rundir import RunDir
+from gankit.training import Progress, Trainer
+
+# (model, MNIST mean, MNIST +-, TFD mean, TFD +-): the paper's Table 1, quoted there from each source.
+PAPER_TABLE1 = [
+    ("DBN [Bengio et al. 2013a]", 138, 2, 1909, 66),
+    ("Stacked CAE [Bengio et al. 2013a]", 121, 1.6, 2110, 50),
+    ("Deep GSN [Bengio et al. 2014]", 214, 1.1, 1890, 29),
+    ("Adversarial nets (paper)", 225, 2, 2057, 26),
+]
+PRESET_FOR = {"mnist": "paper-mnist", "fashion-mnist": "paper-fashion-mnist", "idx": "paper-mnist"}
+
+
+def kmeans(x: torch.Tensor, k: int, iters: int = 20, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Lloyd's algorithm from k random points; returns (centroids (k, d), assignment (n,))."""
+    gen = torch.Generator().manual_seed(seed)
+    x = x.double()
+    centroids = x[torch.randperm(len(x), generator=gen)[:k]].clone()
+    assign = torch.zeros(len(x), dtype=torch.long)
+    for _ in range(iters):
+        assign, _ = nearest(x, centroids)
+        counts = torch.bincount(assign, minlength=k).clamp_min(1).unsqueeze(1).double()
+        sums = torch.zeros_like(centroids).index_add_(0, assign, x)
+        empty = torch.bincount(assign, minlength=k) == 0
+        centroids = torch.where(empty.unsqueeze(1), centroids, sums / counts)
+    return centroids, assign
+
+
+def kmeans_mixture_samples(train: torch.Tensor, n: int, k: int = 100, seed: int = 0) -> torch.Tensor:
+    """n samples from a diagonal-Gaussian mixture fitted by k-means to train (pixels in [0, 1])."""
+    centroids, assign = kmeans(train, k, seed=seed)
+    x = train.double()
+    counts = torch.bincount(assign, minlength=k).double()
+    var = torch.zeros_like(centroids).index_add_(0, assign, (x - centroids[assign]) ** 2)
+    std = (var / counts.clamp_min(1).unsqueeze(1)).sqrt()
+    gen = torch.Generator().manual_seed(seed + 1)
+    which = torch.multinomial(counts / counts.sum(), n, replacement=True, generator=gen)
+    noise = torch.randn(n, x.shape[1], generator=gen, dtype=torch.float64)
+    return (centroids[which] + std[which] * noise).clamp(0, 1).float()
+
+
+def baseline_rows(splits: Splits, n: int = 10000, seed: int = 0) -> list[dict]:
+    """Held-out real images and a k-means mixture, under the same Parzen protocol as the GAN."""
+    valid, test = splits.valid.float()[:1000], splits.test.float()
+    train = splits.train.float()
+    rows = []
+    for name, samples in (
+        ("real training images 0..9,999 as samples (ceiling)", train[:n]),
+        ("k-means mixture, 100 diagonal Gaussians", kmeans_mixture_samples(train, n, 100, seed)),
+    ):
+        result = parzen_evaluate(samples, valid, test)
+        rows.append({"model": name, **result.to_dict()})
+    return rows
+
+
+def train_or_resume(dataset: str, splits: Splits, out: Path, epochs: int, data_dir: str | None, progress_bar: bool,
+                    log: Callable[[str], None]) -> Progress:
+    """Train the dataset's paper preset into out, or continue the run already there up to epochs."""
+    overrides: dict[str, Any] = {"epochs": epochs}
+    if dataset == "idx":
+        overrides["dataset"] = "idx"
+    if data_dir:
+        overrides["data_dir"] = data_dir
+    resume = bool(RunDir(out).checkpoints())
+    if resume:
+        config = resume_config(out, overrides)
+    else:
+        config = apply_overrides(from_preset(PRESET_FOR[dataset]), overrides, "reproduce")
+    return Trainer(config, out, splits, progress_bar=progress_bar, log=log).run(resume=resume)
+
+
+def run(dataset: str, out: str | Path, epochs: int, data_dir: str | None = None, baselines: bool = True,
+        progress_bar: bool = True, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Train (or continue), evaluate the best epoch with the paper's protocol, write table1.json and the curve."""
+    if dataset not in PRESET_FOR:
+        raise ConfigError(f"table1 is reproduced for mnist, fashion-mnist or your own idx data; got {dataset!r}.")
+    out = Path(out)
+    splits = load_dataset(dataset, data_dir)
+    progress = train_or_resume(dataset, splits, out, epochs, data_dir, progress_bar, log)
+    if progress.stopped_by:  # Ctrl-C stops the whole command; evaluating a half-trained run was not asked for
+        raise TrainingStopped(f"training stopped by {progress.stopped_by} at epoch {progress.epoch} and nothing was "
+                              "evaluated; run the same command again to continue and evaluate.")
+    chosen = RunDir(out).best_or_latest()
+    rows = evaluate(chosen, ("all",), dataset, data_dir, splits=splits)
+    n_monitor = load_yaml(out / "config.yaml").monitor_parzen
+    result = {"dataset": dataset, "gankit": rows[0],
+              "selection": f"highest Parzen monitor ({n_monitor} samples, fixed z) on valid[:{n_monitor}]",
+              "baselines": baseline_rows(splits) if baselines else []}
+    if len(rows) > 1:  # labelled data: which classes the chosen G draws (mode collapse on real data)
+        result["classes"] = rows[1]
+    atomic_write_bytes(out / "table1.json", (json.dumps(result, indent=2) + "\n").encode())
+    plot_parzen_curve(out, out / "parzen-curve.png")
+    return result
+
+
+def format(result: dict[str, Any]) -> str:  # noqa: A001  (every experiment has run and format)
+    ds = result["dataset"]
+    lines = [f"Parzen window log-likelihood on {ds} test (nats; higher is better)",
+             f"{'model':58s} {'LL':>8s} {'+-':>6s}"]
+    if ds == "mnist":
+        lines += [f"{name:58s} {m:8.0f} {s:6.1f}" for name, m, s, _, _ in PAPER_TABLE1]
+    g = result["gankit"]
+    lines.append(f"{'gankit paper-' + ds + ' (epoch ' + str(g['epoch']) + ')':58s} "
+                 f"{g['test_ll']:8.1f} {g['test_se']:6.1f}")
+    for b in result["baselines"]:
+        lines.append(f"{b['model']:58s} {b['test_ll']:8.1f} {b['test_se']:6.1f}")
+    if "classes" in result:
+        c = result["classes"]
+        lines.append(f"classes of G's samples: {c['class_counts']}, {c['classes_covered']} of {c['classes']} covered, "
+                     f"KL from uniform {c['kl_from_uniform']:.4f} nats (test set {c['test_set_kl_from_uniform']:.4f})")
+    return "\n".join(lines)

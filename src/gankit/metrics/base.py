@@ -1,0 +1,52 @@
+"""The metric protocol: a metric turns a generator plus real data into one metrics.jsonl row that
+records its own protocol (sample count, seed, splits, checkpoint), so that a number is never separated
+from how it was measured. A new metric is one class in its own file plus one line in evaluate.METRICS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from gankit.data import Splits, load_dataset
+
+if TYPE_CHECKING:
+    from gankit.generator import LoadedGenerator
+
+
+@dataclass
+class Evaluation:
+    """What every metric of one `gankit evaluate` shares: the data (loaded once) and the protocol."""
+
+    dataset: str
+    data_dir: str | None = None
+    n_samples: int = 10000
+    n_valid: int = 1000  # validation images, where a metric tunes something (Parzen's sigma)
+    seed: int = 0
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    splits: Splits | None = None
+
+    def data(self) -> Splits:
+        if self.splits is None:
+            self.splits = load_dataset(self.dataset, self.data_dir)
+        return self.splits
+
+
+class Metric:
+    """Subclasses set name (the row's kind) and implement compute and format."""
+
+    name: str = ""
+
+    def available(self, dataset: str) -> bool:
+        """Whether the metric can be computed on this dataset (evaluate --metrics all skips it if not)."""
+        return True
+
+    def compute(self, g: LoadedGenerator, ev: Evaluation) -> dict[str, Any]:
+        """The metric's fields of the row; evaluate adds kind, dataset, checkpoint, step, seed, n_samples."""
+        raise NotImplementedError
+
+    def format(self, row: dict[str, Any]) -> str:
+        """One line for the console."""
+        raise NotImplementedError

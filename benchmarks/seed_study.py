@@ -24,17 +24,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from gankit.config import (  # noqa: E402
-    apply_overrides,
-    from_preset,
-    resume_config,  # noqa: E402
-)
+from gankit.config import apply_overrides, from_preset  # noqa: E402
 from gankit.data import load_dataset  # noqa: E402
 from gankit.generator import load_generator  # noqa: E402
 from gankit.health import dead_relu_fraction, diversity_ratio  # noqa: E402
 from gankit.metrics.classifier import class_stats, load_classifier  # noqa: E402
 from gankit.metrics.parzen import SIGMA_GRID, parzen_evaluate  # noqa: E402
 from gankit.nets import sample_noise  # noqa: E402
+from gankit.resume import resume_config  # noqa: E402
 from gankit.training import Trainer  # noqa: E402
 from plain_gan import train_plain  # noqa: E402
 

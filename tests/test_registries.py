@@ -95,3 +95,12 @@ def test_g_losses_are_the_paper_formulas():
     d = torch.sigmoid(logits)
     torch.testing.assert_close(g_loss(logits, "minimax"), torch.log(1 - d).mean())
     torch.testing.assert_close(g_loss(logits, "non-saturating"), -torch.log(d).mean())
+
+
+def test_the_public_api_is_importable_from_the_package():
+    import gankit
+
+    assert gankit.Trainer.__name__ == "Trainer" and gankit.TrainConfig().model == "paper-mnist"
+    assert callable(gankit.load_generator)
+    with pytest.raises(AttributeError):
+        gankit.not_there  # noqa: B018

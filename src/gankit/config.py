@@ -1,4 +1,4 @@
-"""Run configuration: one flat dataclass, named presets, YAML in and out, validation.
+"""Run configuration: one flat dataclass, YAML and flags in, YAML out, validation (presets: presets.py).
 
 Every field can be set from a preset, a YAML file or a command-line flag (``--field-name``);
 later sources override earlier ones. The resolved configuration is written to the run directory
@@ -16,15 +16,13 @@ from typing import Any
 
 import yaml
 
-from gankit.errors import CheckpointError, ConfigError
+from gankit.errors import ConfigError
 from gankit.fileio import atomic_write_bytes
+from gankit.presets import PRESETS
 
 UPDATE_ORDERS = ("simultaneous", "sequential")
 PRECISIONS = ("fp32", "bf16")
 HEALTH_ACTIONS = ("off", "warn", "stop")
-# Fields that may change when a run is resumed; anything else would make it a different run.
-RESUMABLE_FIELDS = ("epochs", "max_steps", "checkpoint_every", "keep_checkpoints", "sample_every",
-                    "device", "data_dir", "monitor_parzen", "health", "checkpoint_minutes")
 
 
 @dataclass
@@ -123,35 +121,6 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
-
-
-PRESETS: dict[str, dict[str, Any]] = {
-    # The official code's MNIST run (goodfeli/adversarial mnist.yaml): simultaneous update,
-    # non-saturating G loss, 0.5 on D's loss. Algorithm 1 as printed in the paper is
-    # `--update-order sequential --g-objective minimax --d-loss-scale 1`.
-    "paper-mnist": {},
-    "paper-fashion-mnist": {"dataset": "fashion-mnist"},
-    # `make demo`: the paper's MNIST G and D with Adam instead of the paper's momentum SGD, because the
-    # paper's recipe collapses early at most seeds (docs/results/seed-study.json, demo-seeds.json)
-    "demo-mnist": {"model": "mlp-bn", "optimizer": "adam", "lr": 2e-4, "lr_decay": 1.0, "epochs": 10},
-    # tfd_pretrain/pretrain.yaml then train.yaml: 50 epochs, then 22 with two new bottom G layers
-    "paper-tfd": {"dataset": "tfd", "model": "paper-tfd", "noise": "gaussian", "lr": 0.05, "epochs": 50,
-                  "max_norm": 1.9365},
-    "paper-tfd-stage2": {"dataset": "tfd", "model": "paper-tfd-stage2", "noise": "gaussian", "lr": 0.05,
-                         "epochs": 22, "max_norm": 1.9365},
-    # Figure 1: a 1-D Gaussian, uniform z, small MLPs, Algorithm 1 order; every epoch kept for the GIF
-    "toy1d": {"dataset": "toy1d-gaussian", "model": "toy-mlp", "z_dim": 1, "lr": 0.05, "lr_decay": 1.0003,
-              "epochs": 12,
-              "update_order": "sequential", "d_loss_scale": 1.0, "monitor_parzen": 0, "keep_checkpoints": 1000,
-              "grid_size": 1},
-    # Mode collapse: a ring of 8 Gaussians (or --dataset toy2d-grid), Algorithm 1 order
-    "toy2d": {"dataset": "toy2d-ring", "model": "toy-mlp", "z_dim": 16, "noise": "gaussian", "lr": 0.05,
-              "batch_size": 250, "epochs": 25, "update_order": "sequential", "d_loss_scale": 1.0,
-              "monitor_parzen": 0, "keep_checkpoints": 1000, "grid_size": 1},
-    "paper-cifar10-fc": {"dataset": "cifar10", "model": "paper-cifar10-fc", "noise": "gaussian", "lr": 0.025},
-    "paper-cifar10-conv": {"dataset": "cifar10", "model": "paper-cifar10-conv", "noise": "gaussian",
-                           "lr": 0.004, "batch_size": 128},
-}
 
 
 def choices() -> dict[str, tuple[str, ...]]:
@@ -253,61 +222,3 @@ def load_yaml(path: str | Path, base: TrainConfig | None = None) -> TrainConfig:
 
 def save_yaml(config: TrainConfig, path: str | Path) -> None:
     atomic_write_bytes(path, yaml.safe_dump(config.to_dict(), sort_keys=False).encode())
-
-
-def resume_config(run_dir: str | Path, overrides: dict[str, Any]) -> TrainConfig:
-    """The config stored with a run, with only the fields that may change on resume replaced."""
-    path = Path(run_dir) / "config.yaml"
-    if not path.exists():
-        raise CheckpointError(f"{run_dir} is not a gankit run directory (no config.yaml).")
-    stored = load_yaml(path)
-    wanted = apply_overrides(stored, overrides, "command line")
-    changed = sorted(k for k in overrides if getattr(stored, k) != getattr(wanted, k) and k not in RESUMABLE_FIELDS)
-    if changed:
-        raise ConfigError(
-            f"cannot change {', '.join(changed)} when resuming {run_dir}; only "
-            f"{', '.join(RESUMABLE_FIELDS)} may change. Start a new run with --out instead."
-        )
-    return wanted
-
-
-def check_resumable(config: TrainConfig, meta: dict[str, Any], data_fingerprint: dict[str, Any],
-                    run_dir: str | Path) -> None:
-    """The resume rule, applied by whatever resumes: only RESUMABLE_FIELDS may differ from the
-    checkpoint's config, and the training images must be the same ones."""
-    stored = meta.get("config")
-    if not isinstance(stored, dict):
-        raise CheckpointError(f"the checkpoints of {run_dir} do not record their configuration; "
-                              "they cannot be resumed.")
-    mine = config.to_dict()
-    changed = [f"{k} {stored[k]!r} -> {mine[k]!r}" for k in mine
-               if k in stored and k not in RESUMABLE_FIELDS and stored[k] != mine[k]]
-    if changed:
-        raise ConfigError(
-            f"{run_dir} was trained with other settings than it is resumed with ({', '.join(changed)}); "
-            f"only {', '.join(RESUMABLE_FIELDS)} may change on resume (check config.yaml). "
-            "Start a new run with --out instead."
-        )
-    data = meta.get("data")
-    if data is not None and data != data_fingerprint:
-        raise ConfigError(
-            f"{run_dir} was trained on other images ({data['train_images']} training images, crc32 "
-            f"{data['crc32']}) than {config.dataset} from {config.data_dir or 'the default source'} "
-            f"gives now ({data_fingerprint['train_images']}, crc32 {data_fingerprint['crc32']}); "
-            "resume with the data it was trained on, or start a new run with --out."
-        )
-
-
-def resolve_train(preset: str | None, config_path: str | None, overrides: dict[str, Any], resume: str | None,
-                  out: str | None) -> tuple[TrainConfig, Path]:
-    """The configuration and run directory of `gankit train`: a resumed run's own config.yaml with only
-    the fields that may change replaced; else preset, then the YAML file, then flags, each over the last."""
-    if resume:
-        if preset or config_path or out:
-            raise ConfigError("--resume takes the run's own config.yaml; drop --preset, --config and --out.")
-        return resume_config(resume, overrides).validate(), Path(resume)
-    config = from_preset(preset or "paper-mnist")
-    if config_path:
-        config = load_yaml(config_path, config)
-    config = apply_overrides(config, overrides, "command line").validate()
-    return config, Path(out or f"runs/{preset or 'paper-mnist'}")

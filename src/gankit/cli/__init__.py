@@ -19,7 +19,7 @@ def _stderr(message: str) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from gankit.config import resolve_train
+    from gankit.resume import resolve_train
     from gankit.training import Trainer
 
     config, run_dir = resolve_train(args.preset, args.config, config_overrides(args), args.resume, args.out)

@@ -6,8 +6,9 @@ import argparse
 from collections.abc import Callable
 from dataclasses import fields
 
-from gankit.config import PRESETS, TrainConfig, choices, field_types
+from gankit.config import TrainConfig, choices, field_types
 from gankit.evaluate import METRICS
+from gankit.presets import PRESETS
 
 EPILOG_TRAIN = """examples:
   gankit train --preset paper-mnist --epochs 5 --out runs/mnist

@@ -7,6 +7,8 @@ import math
 import numpy as np
 import torch
 
+from gankit.errors import DataError
+
 # name -> (weights, means, stds) of a 1-D Gaussian mixture
 TOY_1D = {
     "toy1d-gaussian": ((1.0,), (0.5,), (0.6,)),
@@ -44,7 +46,7 @@ def sample_toy(name: str, n: int, generator: torch.Generator) -> torch.Tensor:
         weights = torch.full((len(means),), 1.0 / len(means), dtype=torch.float64)
         stds = torch.full((len(means),), std, dtype=torch.float64)
     else:
-        raise KeyError(name)
+        raise DataError(f"unknown toy distribution {name!r}; choose one of: {', '.join([*TOY_1D, *TOY_2D])}.")
     which = torch.multinomial(weights, n, replacement=True, generator=generator)
     dim = 1 if means.ndim == 1 else means.shape[1]
     noise = torch.randn(n, dim, generator=generator, dtype=torch.float64)

@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from gankit.config import apply_overrides, from_preset, load_yaml, resume_config
+from gankit.config import apply_overrides, from_preset, load_yaml
 from gankit.data import Splits, load_dataset
 from gankit.errors import ConfigError, TrainingStopped
 from gankit.evaluate import evaluate
@@ -25,6 +25,7 @@ from gankit.fileio import atomic_write_bytes
 from gankit.metrics.neighbours import nearest
 from gankit.metrics.parzen import parzen_evaluate
 from gankit.plots import plot_parzen_curve
+from gankit.resume import resume_config
 from gankit.rundir import RunDir
 from gankit.training import Progress, Trainer
 

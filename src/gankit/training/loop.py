@@ -21,10 +21,11 @@ import torch
 from tqdm import tqdm
 
 from gankit import checkpoint
-from gankit.config import TrainConfig, check_resumable, save_yaml
+from gankit.config import TrainConfig, save_yaml
 from gankit.data import Splits, load_dataset
 from gankit.errors import CheckpointError, ConfigError, GankitError, TrainingDiverged
 from gankit.optim import learning_rate, momentum
+from gankit.resume import check_resumable
 from gankit.rundir import RunDir, RunLock
 from gankit.runtime import resolve_device
 from gankit.training.batches import PermutationBatches

@@ -1,0 +1,34 @@
+"""Named configurations: the paper's experiments with its hyperparameters (paper.md), the demo, the toys.
+Each is a dict of TrainConfig fields over the defaults (which are the paper's MNIST values)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # The official code's MNIST run (goodfeli/adversarial mnist.yaml): simultaneous update,
+    # non-saturating G loss, 0.5 on D's loss. Algorithm 1 as printed in the paper is
+    # `--update-order sequential --g-objective minimax --d-loss-scale 1`.
+    "paper-mnist": {},
+    "paper-fashion-mnist": {"dataset": "fashion-mnist"},
+    # `make demo`: the paper's MNIST G and D with Adam instead of the paper's momentum SGD, because the
+    # paper's recipe collapses early at most seeds (docs/results/seed-study.json, demo-seeds.json)
+    "demo-mnist": {"model": "mlp-bn", "optimizer": "adam", "lr": 2e-4, "lr_decay": 1.0, "epochs": 10},
+    # tfd_pretrain/pretrain.yaml then train.yaml: 50 epochs, then 22 with two new bottom G layers
+    "paper-tfd": {"dataset": "tfd", "model": "paper-tfd", "noise": "gaussian", "lr": 0.05, "epochs": 50,
+                  "max_norm": 1.9365},
+    "paper-tfd-stage2": {"dataset": "tfd", "model": "paper-tfd-stage2", "noise": "gaussian", "lr": 0.05,
+                         "epochs": 22, "max_norm": 1.9365},
+    # Figure 1: a 1-D Gaussian, uniform z, small MLPs, Algorithm 1 order; every epoch kept for the GIF
+    "toy1d": {"dataset": "toy1d-gaussian", "model": "toy-mlp", "z_dim": 1, "lr": 0.05, "lr_decay": 1.0003,
+              "epochs": 12,
+              "update_order": "sequential", "d_loss_scale": 1.0, "monitor_parzen": 0, "keep_checkpoints": 1000,
+              "grid_size": 1},
+    # Mode collapse: a ring of 8 Gaussians (or --dataset toy2d-grid), Algorithm 1 order
+    "toy2d": {"dataset": "toy2d-ring", "model": "toy-mlp", "z_dim": 16, "noise": "gaussian", "lr": 0.05,
+              "batch_size": 250, "epochs": 25, "update_order": "sequential", "d_loss_scale": 1.0,
+              "monitor_parzen": 0, "keep_checkpoints": 1000, "grid_size": 1},
+    "paper-cifar10-fc": {"dataset": "cifar10", "model": "paper-cifar10-fc", "noise": "gaussian", "lr": 0.025},
+    "paper-cifar10-conv": {"dataset": "cifar10", "model": "paper-cifar10-conv", "noise": "gaussian",
+                           "lr": 0.004, "batch_size": 128},
+}

@@ -5,7 +5,7 @@ import json
 import pytest
 import torch
 
-from gankit.evaluate import evaluate_parzen
+from gankit.evaluate import evaluate
 from gankit.generator import load_generator
 from gankit.metrics.parzen import SIGMA_GRID, parzen_log_likelihoods
 from gankit.nets import ModelSpec, build_models, sample_noise
@@ -69,8 +69,8 @@ def test_train_sample_evaluate_and_resume_on_cuda(splits, tmp_path, fixture_dir)
     g = load_generator(tmp_path / "full")
     on_gpu, on_cpu = g.to("cuda").sample(50, seed=1), g.to("cpu").sample(50, seed=1)
     torch.testing.assert_close(on_gpu, on_cpu, rtol=0, atol=1e-4)
-    row = evaluate_parzen(g, "idx", str(fixture_dir), n_samples=200, n_valid=100, device="cuda", log_to_run=False)
-    cpu_row = evaluate_parzen(g, "idx", str(fixture_dir), n_samples=200, n_valid=100, device="cpu", log_to_run=False)
+    row, cpu_row = (evaluate(g, ["parzen"], "idx", str(fixture_dir), n_samples=200, n_valid=100, device=device,
+                             log_to_run=False)[0] for device in ("cuda", "cpu"))
     assert row["sigma"] == cpu_row["sigma"] and row["test_ll"] == pytest.approx(cpu_row["test_ll"], abs=1e-2)
     assert RunDir(tmp_path / "full").checkpoints()
 

@@ -36,7 +36,7 @@ class _FakeTraining:
     def __init__(self):
         self.calls = 0
 
-    def __call__(self, dataset, data_dir, log):
+    def __call__(self, dataset, data_dir, log, splits=None):
         self.calls += 1
         torch.manual_seed(self.calls)
         return clf.classifier_net().eval(), 0.5 + self.calls / 100

@@ -59,7 +59,9 @@ def predict(net: nn.Module, images: torch.Tensor, batch: int = 2000) -> torch.Te
     return torch.cat([net(x[i : i + batch]).argmax(1) for i in range(0, len(x), batch)])
 
 
-def _train(splits: Splits, log: Callable[[str], None]) -> tuple[nn.Module, float]:
+def _train(dataset: str, data_dir: str | None, log: Callable[[str], None],
+           splits: Splits | None = None) -> tuple[nn.Module, float]:
+    splits = splits if splits is not None else load_dataset(dataset, data_dir, log)
     torch.manual_seed(RECIPE["seed"])
     gen = torch.Generator().manual_seed(RECIPE["seed"])
     net = classifier_net()
@@ -102,7 +104,7 @@ def load_classifier(
         except (CheckpointError, RuntimeError, KeyError) as exc:
             log(f"cached classifier {path} is unusable ({str(exc).splitlines()[0]}); training a new one")
     log(f"training the {dataset} classifier (once; cached at {path})")
-    net, accuracy = _train(splits if splits is not None else load_dataset(dataset, data_dir, log), log)
+    net, accuracy = _train(dataset, data_dir, log, splits)
     cache_dir.mkdir(parents=True, exist_ok=True)
     checkpoint.write(path, net.state_dict(), {"dataset": dataset, "recipe": RECIPE, "test_accuracy": accuracy},
                      fmt=CLASSIFIER_FORMAT)

@@ -117,6 +117,7 @@ class HealthMonitor(Hook):
 
     def __init__(self, c: TrainConfig, splits: Splits, device: torch.device) -> None:
         self.config = c
+        self.splits = splits  # the classifier, when it must be trained, learns from these (no second load)
         self.image_shape = splits.image_shape
         self.z = fixed_noise(HEALTH_SAMPLES, c, 5, device)
         real = splits.valid.float(device)[:HEALTH_SAMPLES]
@@ -131,7 +132,7 @@ class HealthMonitor(Hook):
 
         c = self.config
         if self._classify is None and c.dataset in LABELLED_DATASETS and self.image_shape == (1, 28, 28):
-            net = load_classifier(c.dataset, c.data_dir, log=log).net
+            net = load_classifier(c.dataset, c.data_dir, log=log, splits=self.splits).net
             self._classify = lambda images: predict(net, images)
         return self._classify
 

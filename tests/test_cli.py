@@ -60,7 +60,7 @@ def test_export_then_sample_from_generator_file(trained, tmp_path, capsys):
 
 @pytest.mark.parametrize("argv,message", [
     (["train", "--epochs", "zero"], "epochs = 'zero' is not a valid int"),
-    (["train", "--g-objective", "hinge"], "choose one of: non-saturating, minimax"),
+    (["train", "--g-objective", "wasserstein"], "choose one of: non-saturating, minimax, hinge"),
     (["train", "--preset", "nope"], "unknown preset 'nope'"),
     (["train", "--config", "/no/such.yaml"], "does not exist"),
     (["train", "--resume", "/no/such/run"], "not a gankit run directory"),

@@ -43,7 +43,7 @@ def test_bad_values_are_rejected(overrides, message):
 
 
 @pytest.mark.parametrize("overrides,message", [
-    ({"g_objective": "wgan"}, "choose one of: non-saturating, minimax"),
+    ({"g_objective": "wgan"}, "choose one of: non-saturating, minimax, hinge"),
     ({"batch_size": 0}, "batch_size must be a positive integer"),
     ({"lr": -1.0}, "lr must be a positive finite number"),
     ({"lr_decay": 0.9}, "lr_decay must be >= 1"),

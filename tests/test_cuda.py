@@ -54,7 +54,7 @@ def test_first_steps_on_cuda_track_the_cpu(splits, tmp_path):
 def test_train_sample_evaluate_and_resume_on_cuda(splits, tmp_path, fixture_dir):
     full = quiet_trainer(small(device="cuda"), tmp_path / "full", splits)
     full.run()
-    assert full.batches.data.device.type == "cuda" and next(full.state.G.parameters()).device.type == "cuda"
+    assert full.batches.images.device.type == "cuda" and next(full.state.G.parameters()).device.type == "cuda"
     cut = quiet_trainer(small(device="cuda", max_steps=13), tmp_path / "cut", splits)
     cut.run()
     resumed = quiet_trainer(small(device="cuda"), tmp_path / "cut", splits)

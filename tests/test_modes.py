@@ -60,10 +60,10 @@ def test_unrolled_logits_are_one_sgd_step_of_d(tmp_path):
     # the same step by hand, with the same random draws
     t.state.rng.set_state(state)
     c = t.config
-    idx = torch.randint(len(t.batches.data), (c.batch_size,), generator=t.state.rng)
+    idx = torch.randint(len(t.batches.images), (c.batch_size,), generator=t.state.rng)
     z = torch.randn(c.batch_size, c.z_dim, generator=t.state.rng)
     d2 = copy.deepcopy(t.state.D)
-    loss = d_loss(d2(t.batches.data[idx]), d2(t.state.G(z)), c.d_loss_scale)
+    loss = d_loss(d2(t.batches.images[idx]), d2(t.state.G(z)), c.d_loss_scale)
     grads = torch.autograd.grad(loss, list(d2.parameters()))
     with torch.no_grad():
         for p, g in zip(d2.parameters(), grads):

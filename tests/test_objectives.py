@@ -3,6 +3,7 @@ import math
 import pytest
 import torch
 
+from gankit.errors import ConfigError
 from gankit.objectives import d_loss, g_loss, value
 
 LOGITS_R = torch.tensor([2.0, -1.0, 0.5, 3.0], dtype=torch.float64)
@@ -64,5 +65,15 @@ def test_losses_finite_at_extreme_logits():
 def test_unknown_objective():
     from gankit.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="non-saturating, minimax"):
+    with pytest.raises(ConfigError, match="non-saturating, minimax, hinge"):
         g_loss(LOGITS_F, "wasserstein")
+
+
+def test_hinge_losses_against_their_formulas():
+    real, fake = torch.tensor([2.0, 0.5, -1.0]), torch.tensor([-3.0, -0.2, 1.5])
+    # D: mean max(0, 1 - real) + mean max(0, 1 + fake) = (0 + 0.5 + 2) / 3 + (0 + 0.8 + 2.5) / 3
+    assert float(d_loss(real, fake, 1.0, "hinge")) == pytest.approx(2.5 / 3 + 3.3 / 3)
+    assert float(d_loss(real, fake, 0.5, "hinge")) == pytest.approx(0.5 * (2.5 / 3 + 3.3 / 3))
+    assert float(g_loss(fake, "hinge")) == pytest.approx(-(-3.0 - 0.2 + 1.5) / 3)
+    with pytest.raises(ConfigError, match="cross-entropy, hinge"):
+        d_loss(real, fake, 1.0, "least-squares")

@@ -64,7 +64,7 @@ def test_a_registered_model_trains_resumes_and_samples(splits, tmp_path, monkeyp
 
 
 def test_a_registered_dataset_is_loaded_by_name(monkeypatch, tmp_path):
-    def blobs(data_dir, log):
+    def blobs(data_dir, log, image_size):
         gen = torch.Generator().manual_seed(0)
         images = (torch.rand(300, 3 * 8 * 8, generator=gen) * 255).to(torch.uint8)
         labels = torch.arange(300) % 3

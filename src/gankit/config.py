@@ -23,6 +23,7 @@ from gankit.presets import PRESETS
 UPDATE_ORDERS = ("simultaneous", "sequential")
 PRECISIONS = ("fp32", "bf16")
 HEALTH_ACTIONS = ("off", "warn", "stop")
+IMAGE_SIZES = (32, 64, 128)
 
 
 @dataclass
@@ -32,6 +33,7 @@ class TrainConfig:
     # data
     dataset: str = "mnist"
     data_dir: str | None = None
+    image_size: int | None = None  # square side the images are brought to (32, 64, 128); None: as stored
     # model
     model: str = "paper-mnist"
     z_dim: int = 100
@@ -42,6 +44,7 @@ class TrainConfig:
     unrolled_steps: int = 0  # Metz et al. 2016: G's loss through D unrolled this many SGD steps (sequential)
     update_order: str = "simultaneous"
     g_objective: str = "non-saturating"
+    d_objective: str = "cross-entropy"
     d_loss_scale: float = 0.5
     # optimisation (pylearn2 SGD with classical momentum, one rule for D and G; adam for the demo recipe)
     optimizer: str = "momentum"
@@ -86,6 +89,9 @@ class TrainConfig:
         for name in positive_ints:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}.")
+        if self.image_size is not None and self.image_size not in IMAGE_SIZES:
+            raise ConfigError(f"image_size {self.image_size} is not supported; choose one of "
+                              f"{', '.join(map(str, IMAGE_SIZES))} (or leave it unset for the stored size).")
         if self.max_norm is not None and not (math.isfinite(self.max_norm) and self.max_norm > 0):
             raise ConfigError(f"max_norm must be a positive number or null, got {self.max_norm}.")
         if self.model == "paper-tfd-stage2" and not self.g_init_from:
@@ -127,12 +133,12 @@ def choices() -> dict[str, tuple[str, ...]]:
     """The fields that take one of a few names, and the names: the keys of the registries."""
     from gankit.data import DATASETS
     from gankit.nets import MODELS, NOISES
-    from gankit.objectives import G_LOSSES
+    from gankit.objectives import D_LOSSES, G_LOSSES
     from gankit.optim import OPTIMIZERS
 
-    return {"dataset": tuple(DATASETS), "model": tuple(MODELS), "noise": tuple(NOISES), "update_order": UPDATE_ORDERS,
-            "g_objective": tuple(G_LOSSES), "precision": PRECISIONS, "optimizer": tuple(OPTIMIZERS),
-            "health": HEALTH_ACTIONS}
+    return {"dataset": tuple(DATASETS), "model": tuple(MODELS), "noise": tuple(NOISES),
+            "update_order": UPDATE_ORDERS, "g_objective": tuple(G_LOSSES), "d_objective": tuple(D_LOSSES),
+            "precision": PRECISIONS, "optimizer": tuple(OPTIMIZERS), "health": HEALTH_ACTIONS}
 
 
 def field_types() -> dict[str, Any]:

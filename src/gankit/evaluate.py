@@ -10,13 +10,14 @@ from gankit.data import Splits
 from gankit.errors import ConfigError
 from gankit.generator import LoadedGenerator, load_generator
 from gankit.metrics.base import Evaluation, Metric
+from gankit.metrics.class_accuracy import ClassAccuracy
 from gankit.metrics.classifier import ClassHistogram
 from gankit.metrics.parzen import ParzenMetric
 from gankit.rundir import RunDir
 from gankit.runtime import resolve_device
 
 # name -> metric; a new metric is one file (see metrics/base.py) plus one line here
-METRICS: dict[str, Metric] = {"parzen": ParzenMetric(), "classes": ClassHistogram()}
+METRICS: dict[str, Metric] = {"parzen": ParzenMetric(), "classes": ClassHistogram(), "class-accuracy": ClassAccuracy()}
 
 
 def evaluate(
@@ -40,11 +41,11 @@ def evaluate(
         raise ConfigError(f"unknown metric(s) {', '.join(unknown)}; choose from all, {', '.join(METRICS)}.")
     g = source if isinstance(source, LoadedGenerator) else load_generator(source)
     ev = Evaluation(g.dataset(dataset), data_dir or g.config.get("data_dir"), n_samples, n_valid, seed,
-                    resolve_device(device), splits)
+                    resolve_device(device), splits, g.image_size())
     run_dir = RunDir.of(g.source)
     rows = []
     for name, metric in METRICS.items():
-        if name in metrics or ("all" in metrics and metric.available(ev.dataset)):
+        if name in metrics or ("all" in metrics and metric.available(g, ev.dataset)):
             fields = metric.compute(g, ev)
             row = {"kind": name, "metric": fields.pop("metric"), "dataset": ev.dataset, "checkpoint": str(g.source),
                    "step": g.step, "epoch": g.epoch, "seed": seed, "n_samples": n_samples, **fields}

@@ -111,4 +111,5 @@ def figure3(g: LoadedGenerator, rows: int, steps: int, endpoints: int, spherical
         raise ConfigError("--rows and --steps must be at least 1, --endpoints at least 2.")
     gen = torch.Generator().manual_seed(seed)
     paths = [interpolation_path(sample_noise(endpoints, g.z_dim, g.noise, gen), steps, spherical) for _ in range(rows)]
-    return save_grid(g.decode(torch.cat(paths)), out, nrow=len(paths[0]), scale=2)
+    y = torch.arange(rows).repeat_interleave(len(paths[0])) % g.n_classes if g.n_classes else None  # a class a row
+    return save_grid(g.decode(torch.cat(paths), y), out, nrow=len(paths[0]), scale=2)

@@ -14,8 +14,9 @@ import torch
 from torch import nn
 
 from gankit import checkpoint
+from gankit.config import IMAGE_SIZES
 from gankit.errors import CheckpointError, ConfigError
-from gankit.nets import NOISES, ModelSpec, build_generator, build_models, sample_noise
+from gankit.nets import NOISES, ModelSpec, build_generator, build_models, generate, sample_noise
 from gankit.rundir import RunDir
 
 GENERATOR_FORMAT = "gankit-generator-1"
@@ -34,6 +35,7 @@ class LoadedGenerator:
     step: int | None
     epoch: int | None
     config: dict  # the training configuration; empty for an exported G file
+    n_classes: int = 0  # a conditional G draws the class it is asked for; 0: unconditional
 
     def to(self, device: str | torch.device) -> LoadedGenerator:
         self.net.to(device)
@@ -43,20 +45,44 @@ class LoadedGenerator:
     def device(self) -> torch.device:
         return next(self.net.parameters()).device
 
-    @torch.no_grad()
-    def sample(self, n: int, seed: int = 0, batch: int = 1000) -> torch.Tensor:
-        """n images (n, C, H, W) in [0, 1] on the CPU, reproducible from seed (noise is drawn on the CPU)."""
-        gen = torch.Generator().manual_seed(seed)
-        out = []
-        for start in range(0, n, batch):
-            z = sample_noise(min(batch, n - start), self.z_dim, self.noise, gen).to(self.device)
-            out.append(self.net(z).float().cpu())
-        return torch.cat(out).view(n, *self.image_shape)
+    def classes(self, n: int, wanted: int | None = None) -> torch.Tensor | None:
+        """The classes of n samples: all `wanted`, or 0, 1, ..., k-1, 0, ... for a conditional G; None otherwise."""
+        if wanted is not None:
+            if not self.n_classes:
+                raise ConfigError(f"{self.source} is an unconditional generator; it cannot be asked for a class "
+                                  "(drop --class).")
+            if not 0 <= wanted < self.n_classes:
+                raise ConfigError(f"class {wanted} does not exist: {self.source} draws classes 0 to "
+                                  f"{self.n_classes - 1}.")
+            return torch.full((n,), wanted, dtype=torch.long)
+        return torch.arange(n) % self.n_classes if self.n_classes else None
 
     @torch.no_grad()
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Images (N, C, H, W) on the CPU for given noise vectors (N, z_dim)."""
-        return self.net(z.to(self.device)).float().cpu().view(len(z), *self.image_shape)
+    def sample(self, n: int, seed: int = 0, batch: int = 1000, wanted: int | None = None) -> torch.Tensor:
+        """n images (n, C, H, W) in [0, 1] on the CPU, reproducible from seed (noise is drawn on the CPU);
+        a conditional G draws class `wanted`, or the classes in turn."""
+        gen = torch.Generator().manual_seed(seed)
+        y = self.classes(n, wanted)
+        out = []
+        for start in range(0, n, batch):
+            z = sample_noise(min(batch, n - start), self.z_dim, self.noise, gen)
+            out.append(self.decode(z, None if y is None else y[start : start + len(z)]))
+        return torch.cat(out)
+
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Images (N, C, H, W) on the CPU for given noise vectors (N, z_dim) (and classes, if conditional)."""
+        if self.n_classes and y is None:
+            y = self.classes(len(z))
+        y = None if y is None else y.to(self.device)
+        return generate(self.net, z.to(self.device), y).float().cpu().view(len(z), *self.image_shape)
+
+    def image_size(self) -> int | None:
+        """The --image-size G was trained at (None: the data's own size)."""
+        if "image_size" in self.config:
+            return self.config["image_size"]
+        side = self.image_shape[1]
+        return side if side == self.image_shape[2] and side in IMAGE_SIZES else None
 
     def dataset(self, override: str | None = None) -> str:
         """The dataset to compare with: the one given, else the one G was trained on."""
@@ -67,8 +93,8 @@ class LoadedGenerator:
 
     def export(self, out: str | Path) -> Path:
         """Write only G's weights and sampling spec, a few MB, loadable by load_generator."""
-        meta = {"model": self.model, "z_dim": self.z_dim, "noise": self.noise,
-                "image_shape": list(self.image_shape), "step": self.step, "epoch": self.epoch}
+        meta = {"model": self.model, "z_dim": self.z_dim, "noise": self.noise, "image_shape": list(self.image_shape),
+                "n_classes": self.n_classes, "step": self.step, "epoch": self.epoch}
         return checkpoint.write(out, self.net.state_dict(), meta, fmt=GENERATOR_FORMAT)
 
 
@@ -100,18 +126,20 @@ def load_generator(path: str | Path) -> LoadedGenerator:
             cfg = meta["config"]
             weights = checkpoint.split_prefix(tensors, "G")
             spec = {"model": cfg["model"], "z_dim": cfg["z_dim"], "noise": cfg["noise"],
-                    "image_shape": meta["image_shape"], "step": meta["step"], "epoch": meta["epoch"]}
+                    "image_shape": meta["image_shape"], "n_classes": meta.get("n_classes", 0), "step": meta["step"],
+                    "epoch": meta["epoch"]}
         shape = tuple(int(d) for d in spec["image_shape"])
         if len(shape) != 3 or min(shape) < 1 or not isinstance(spec["z_dim"], int) or spec["z_dim"] < 1:
             raise ValueError(f"image_shape {spec['image_shape']}, z_dim {spec['z_dim']}")
         if spec["noise"] not in NOISES:
             raise ValueError(f"noise {spec['noise']!r}")
-        net = build_generator(spec["model"], ModelSpec(spec["z_dim"], shape))
+        n_classes = int(spec.get("n_classes", 0))
+        net = build_generator(spec["model"], ModelSpec(spec["z_dim"], shape, n_classes))
         net.load_state_dict(weights)
     except (KeyError, TypeError, ValueError, RuntimeError, ConfigError) as exc:
         raise _inconsistent(source, exc) from None
     return LoadedGenerator(net.eval(), spec["model"], spec["noise"], spec["z_dim"], shape, source, spec.get("step"),
-                           spec.get("epoch"), meta.get("config", {}))
+                           spec.get("epoch"), meta.get("config", {}), n_classes)
 
 
 def export_generator(path: str | Path, out: str | Path) -> Path:
@@ -121,7 +149,7 @@ def export_generator(path: str | Path, out: str | Path) -> Path:
 def initial_pair(meta: dict[str, Any]) -> tuple[nn.Module, nn.Module]:
     """G and D as a run's seed built them before training (from a checkpoint's meta), in eval mode."""
     cfg = meta["config"]
-    spec = ModelSpec(cfg["z_dim"], tuple(int(d) for d in meta["image_shape"]))
+    spec = ModelSpec(cfg["z_dim"], tuple(int(d) for d in meta["image_shape"]), int(meta.get("n_classes", 0)))
     g, d = build_models(cfg["model"], spec, None, cfg["seed"])
     return g.eval(), d.eval()
 

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from gankit.metrics.modes import histogram_stats
-from gankit.nets import evaluating
+from gankit.nets import evaluating, generate
 
 # Verdict thresholds, set from the seed study (docs/results/seed-study.json): healthy 10-epoch
 # paper-mnist runs cover 8-10 classes with the largest class at 12-40% and a diversity ratio of
@@ -109,15 +109,15 @@ def judge(row: dict, epoch: int) -> Verdict:
 
 @torch.no_grad()
 def health_stats(g: nn.Module, z: torch.Tensor, real_spread: float, image_shape: tuple[int, ...],
-                 classify=None) -> dict:
+                 classify=None, y: torch.Tensor | None = None) -> dict:
     """Health statistics of G on fixed noise z; real_spread is mean_pairwise_distance of as many real
     images (computed once per run, not per epoch).
 
     classify: a function from images (N, C, H, W) in [0, 1] to class indices, for labelled data.
     """
     with evaluating(g):  # in train mode, batch norm would fold these z into its running statistics
-        samples = g(z).float()
-        dead = dead_relu_fraction(g, z)
+        samples = generate(g, z, y).float()
+        dead = dead_relu_fraction(g, z) if y is None else []
     row: dict = {"diversity": round(mean_pairwise_distance(samples) / max(real_spread, 1e-12), 4)}
     if dead:
         row["dead_relu"] = [round(f, 4) for f in dead]

@@ -42,7 +42,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if out.suffix not in (".png", ".npy"):
         raise ConfigError(f"--out must end in .png or .npy, got {out.name}.")
     g = load_generator(args.source)
-    images = g.sample(args.n, seed=args.seed)
+    images = g.sample(args.n, seed=args.seed, wanted=args.wanted)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".npy":
         np.save(out, images.numpy())
@@ -84,7 +84,8 @@ def cmd_figure(args: argparse.Namespace) -> int:
     run_dir = RunDir.of(args.source)
     out = Path(args.out) if args.out else run_dir.figure(name) if run_dir else Path(name)
     if args.figure == "samples":
-        train = load_dataset(g.dataset(args.dataset), args.data_dir or g.config.get("data_dir")).train
+        train = load_dataset(g.dataset(args.dataset), args.data_dir or g.config.get("data_dir"),
+                             image_size=g.image_size()).train
         out = figure2(g, train, args.rows, args.cols, args.seed, out)
     else:
         out = figure3(g, args.rows, args.steps, args.endpoints, args.spherical, args.seed, out)

@@ -86,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", default="samples.png", help="output .png (grid) or .npy (default samples.png)")
     sample.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     sample.add_argument("--nrow", type=positive_int, default=None, help="images per grid row")
+    sample.add_argument("--class", dest="wanted", type=int, default=None, metavar="C",
+                        help="a conditional generator draws class C only (default: every class in turn)")
 
     export = sub.add_parser(
         "export", help="write only the generator (a few MB) for sharing",

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import partial
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -103,6 +102,7 @@ class Splits:
     valid: Split
     test: Split
     n_classes: int = 0  # labelled data: the number of classes; 0 when the labels mean nothing
+    class_names: list[str] = field(default_factory=list)  # where the data name their classes (folders)
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -197,19 +197,44 @@ def load_own_idx(data_dir: str | Path | None = None, log: Log = log_stderr) -> S
     return _idx_splits("idx", arrays, n - min(10000, n // 6))
 
 
-# name -> loader(data_dir, log) -> Splits. A new dataset is one loader (in its own file) plus one line here.
-DATASETS: dict[str, Callable[[str | Path | None, Log], Splits]] = {
-    "mnist": partial(load_paper_idx, "mnist"),
-    "fashion-mnist": partial(load_paper_idx, "fashion-mnist"),
-    "cifar10": lambda data_dir, log: load_cifar10_splits(data_dir),
-    "tfd": lambda data_dir, log: load_tfd_splits(data_dir),
-    "idx": load_own_idx,
-    **{name: (lambda data_dir, log, name=name: toy_splits(name)) for name in (*TOY_1D, *TOY_2D)},
+def padded_to(splits: Splits, size: int | None) -> Splits:
+    """28 x 28 images framed by (size - 28) / 2 black pixels: MNIST at 32 px, exact and without resampling."""
+    if size is None or splits.image_shape[1:] == (size, size):
+        return splits
+    c, h, w = splits.image_shape
+    if (h, w) != (28, 28) or size != 32 or splits.train.images.dtype != torch.uint8:
+        raise DataError(f"these {h}x{w} images can be used as stored or, for 28x28 ones, at 32 px; "
+                        f"not at {size} px. Drop --image-size or use 32.")
+
+    def pad(s: Split) -> Split:
+        framed = torch.nn.functional.pad(s.images.view(-1, c, h, w), (2, 2, 2, 2)).reshape(len(s), -1)
+        return Split(framed.contiguous(), s.labels, (c, size, size), s.transform)
+
+    return Splits(pad(splits.train), pad(splits.valid), pad(splits.test), splits.n_classes, splits.class_names)
+
+
+def _folder(data_dir: str | Path | None, log: Log, image_size: int | None) -> Splits:
+    from gankit.data.folder import load_folder
+
+    return load_folder(data_dir, log, image_size)
+
+
+Loader = Callable[[str | Path | None, Log, int | None], Splits]
+# name -> loader(data_dir, log, image_size) -> Splits. A new dataset is one loader (in its own file) plus one line.
+DATASETS: dict[str, Loader] = {
+    "mnist": lambda data_dir, log, size: padded_to(load_paper_idx("mnist", data_dir, log), size),
+    "fashion-mnist": lambda data_dir, log, size: padded_to(load_paper_idx("fashion-mnist", data_dir, log), size),
+    "cifar10": lambda data_dir, log, size: padded_to(load_cifar10_splits(data_dir), size),
+    "tfd": lambda data_dir, log, size: padded_to(load_tfd_splits(data_dir), size),
+    "idx": lambda data_dir, log, size: padded_to(load_own_idx(data_dir, log), size),
+    "folder": _folder,
+    **{name: (lambda data_dir, log, size, name=name: toy_splits(name)) for name in (*TOY_1D, *TOY_2D)},
 }
 
 
-def load_dataset(name: str, data_dir: str | Path | None = None, log: Log = log_stderr) -> Splits:
-    """The named dataset's splits (the paper's splits for the paper's datasets)."""
+def load_dataset(name: str, data_dir: str | Path | None = None, log: Log = log_stderr,
+                 image_size: int | None = None) -> Splits:
+    """The named dataset's splits (the paper's splits for the paper's datasets), at image_size if given."""
     if name not in DATASETS:
         raise DataError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}.")
-    return DATASETS[name](data_dir, log)
+    return DATASETS[name](data_dir, log, image_size)

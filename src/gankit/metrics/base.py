@@ -27,10 +27,11 @@ class Evaluation:
     seed: int = 0
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     splits: Splits | None = None
+    image_size: int | None = None  # the size G draws at, when the data are brought to it (MNIST at 32 px)
 
     def data(self) -> Splits:
         if self.splits is None:
-            self.splits = load_dataset(self.dataset, self.data_dir)
+            self.splits = load_dataset(self.dataset, self.data_dir, image_size=self.image_size)
         return self.splits
 
 
@@ -39,8 +40,8 @@ class Metric:
 
     name: str = ""
 
-    def available(self, dataset: str) -> bool:
-        """Whether the metric can be computed on this dataset (evaluate --metrics all skips it if not)."""
+    def available(self, g: LoadedGenerator, dataset: str) -> bool:
+        """Whether the metric applies to this generator and dataset (evaluate --metrics all skips it if not)."""
         return True
 
     def compute(self, g: LoadedGenerator, ev: Evaluation) -> dict[str, Any]:

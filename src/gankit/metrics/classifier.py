@@ -54,8 +54,11 @@ class Classifier:
 
 @torch.no_grad()
 def predict(net: nn.Module, images: torch.Tensor, batch: int = 2000) -> torch.Tensor:
-    """Class index of each image; images are (N, 784) or (N, 1, 28, 28) in [0, 1]."""
+    """Class index of each image; images are (N, 784) or (N, 1, 28, 28) in [0, 1], or MNIST at 32 px
+    (28 x 28 framed by 2 pixels; the classifier sees the centre)."""
     x = images.reshape(len(images), -1).float().cpu()
+    if x.shape[1] == 32 * 32:
+        x = x.view(-1, 32, 32)[:, 2:30, 2:30].reshape(len(x), -1)
     return torch.cat([net(x[i : i + batch]).argmax(1) for i in range(0, len(x), batch)])
 
 
@@ -132,12 +135,17 @@ class ClassHistogram(Metric):
     def __init__(self, cache_dir: str | Path | None = None) -> None:
         self.cache_dir = cache_dir
 
-    def available(self, dataset: str) -> bool:
+    def available(self, g: LoadedGenerator, dataset: str) -> bool:
         return dataset in LABELLED_DATASETS
+
+    def classifier(self, ev: Evaluation) -> Classifier:
+        splits = ev.data()
+        native = splits if splits.image_shape == (1, 28, 28) else None  # the classifier learns at 28 px
+        return load_classifier(ev.dataset, ev.data_dir, self.cache_dir, splits=native)
 
     def compute(self, g: LoadedGenerator, ev: Evaluation) -> dict[str, Any]:
         splits = ev.data()
-        classifier = load_classifier(ev.dataset, ev.data_dir, self.cache_dir, splits=splits)
+        classifier = self.classifier(ev)
         return {"metric": "class_histogram", "classifier": str(classifier.path),
                 "classifier_test_accuracy": classifier.test_accuracy,
                 **class_stats(classifier, g.sample(ev.n_samples, seed=ev.seed)),

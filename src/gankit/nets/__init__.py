@@ -14,19 +14,25 @@ import torch
 from torch import nn
 
 from gankit.errors import ConfigError
+from gankit.nets import conditional, dcgan
 from gankit.nets import paper_models as paper
 from gankit.nets.paper import ConvMaxoutDiscriminator, DeconvGenerator, MaxoutDiscriminator, MLPGenerator, max_norm_
 from gankit.nets.spec import ModelSpec
 
 __all__ = [
     "MODELS", "NOISES", "ConvMaxoutDiscriminator", "DeconvGenerator", "MLPGenerator", "MaxoutDiscriminator",
-    "ModelSpec", "build_discriminator", "build_generator", "build_models", "evaluating", "max_norm_", "sample_noise",
+    "Model", "ModelSpec", "build_discriminator", "build_generator", "build_models", "discriminate", "evaluating",
+    "generate", "is_conditional", "max_norm_", "sample_noise",
 ]
 
 
 class Model(NamedTuple):
+    """G and D builders. A conditional model's G is called G(z, y) and its D D(x, generator, y), with y
+    the class indices; an unconditional one's G(z) and D(x, generator)."""
+
     generator: Callable[[ModelSpec, torch.Tensor | None, torch.Generator | None], nn.Module]
     discriminator: Callable[[ModelSpec, torch.Generator | None], nn.Module]
+    conditional: bool = False
 
 
 MODELS: dict[str, Model] = {
@@ -37,7 +43,26 @@ MODELS: dict[str, Model] = {
     "paper-cifar10-fc": Model(paper.cifar10_fc_g, paper.cifar10_fc_d),
     "paper-cifar10-conv": Model(paper.cifar10_conv_g, paper.cifar10_conv_d),
     "toy-mlp": Model(paper.toy_g, paper.toy_d),
+    "cgan-mlp": Model(conditional.cgan_mlp_g, conditional.cgan_mlp_d, conditional=True),
+    "dcgan": Model(dcgan.dcgan_g, dcgan.dcgan_d),
+    "dcgan-sn": Model(dcgan.dcgan_g, dcgan.dcgan_sn_d),
+    "cdcgan": Model(dcgan.cdcgan_g, dcgan.cdcgan_d, conditional=True),
 }
+
+
+def is_conditional(model: str) -> bool:
+    return _model(model).conditional
+
+
+def generate(g: nn.Module, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+    """G's images for noise z (and, for a conditional G, classes y)."""
+    return g(z) if y is None else g(z, y)
+
+
+def discriminate(d: nn.Module, x: torch.Tensor, generator: torch.Generator | None = None,
+                 y: torch.Tensor | None = None) -> torch.Tensor:
+    """D's logits for images x (and, for a conditional D, classes y); generator draws the dropout masks."""
+    return d(x, generator) if y is None else d(x, generator, y)
 
 
 def _model(name: str) -> Model:

@@ -117,6 +117,10 @@ class MaxoutDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Logits of shape (N,); pass the generator that draws the dropout masks."""
+        return self.out(self.features(x, generator)).squeeze(-1)
+
+    def features(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """The last hidden layer (after its dropout): what the output unit reads."""
         keep = self.input_keep
         h = x
         for layer in self.maxout:
@@ -126,7 +130,7 @@ class MaxoutDiscriminator(nn.Module):
             keep = self.hidden_keep
         if self.training:
             h = dropout(h, keep, generator)
-        return self.out(h).squeeze(-1)
+        return h
 
 
 class DeconvGenerator(nn.Module):

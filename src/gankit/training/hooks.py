@@ -20,7 +20,7 @@ from gankit.data import Splits
 from gankit.figures import save_grid
 from gankit.health import Verdict, describe_health, health_stats, judge, mean_pairwise_distance
 from gankit.metrics.parzen import SIGMA_GRID, best_sigma, parzen_log_likelihoods
-from gankit.nets import evaluating, sample_noise
+from gankit.nets import ModelSpec, evaluating, generate, sample_noise
 
 if TYPE_CHECKING:
     from gankit.training.loop import Trainer
@@ -31,6 +31,11 @@ HEALTH_SAMPLES = 1000  # fixed-noise samples the health monitor judges each epoc
 def fixed_noise(n: int, c: TrainConfig, offset: int, device: torch.device) -> torch.Tensor:
     """Noise that stays the same all run, from its own seed (seed + offset)."""
     return sample_noise(n, c.z_dim, c.noise, torch.Generator().manual_seed(c.seed + offset)).to(device)
+
+
+def cycled_classes(n: int, spec: ModelSpec, device: torch.device) -> torch.Tensor | None:
+    """Classes 0, 1, ..., k-1, 0, 1, ... for a conditional model's n fixed samples; None otherwise."""
+    return torch.arange(n, device=device) % spec.n_classes if spec.n_classes else None
 
 
 class Hook:
@@ -44,17 +49,21 @@ class Hook:
 class SampleGrid(Hook):
     """samples/epoch-NNNN.png from the same noise every time, so that grids compare across epochs."""
 
-    def __init__(self, c: TrainConfig, image_shape: tuple[int, int, int], device: torch.device) -> None:
-        self.z = fixed_noise(c.grid_size, c, 3, device)
-        self.image_shape = image_shape
+    def __init__(self, c: TrainConfig, spec: ModelSpec, device: torch.device) -> None:
+        self.image_shape = spec.image_shape
+        self.y, self.nrow = None, None
+        if spec.n_classes:  # a conditional model: one row per class
+            self.nrow = max(1, c.grid_size // spec.n_classes)
+            self.y = torch.arange(spec.n_classes, device=device).repeat_interleave(self.nrow)
+        self.z = fixed_noise(c.grid_size if self.y is None else len(self.y), c, 3, device)
 
     @torch.no_grad()
     def write(self, trainer: Trainer, epoch: int) -> None:
         if self.image_shape[1] == 1:  # toy vectors, not images: Figure 1 / the mode plots show them
             return
         with evaluating(trainer.state.G) as g:
-            images = g(self.z).float().view(-1, *self.image_shape)
-        save_grid(images, trainer.rundir.sample_grid(epoch))
+            images = generate(g, self.z, self.y).float().view(-1, *self.image_shape)
+        save_grid(images, trainer.rundir.sample_grid(epoch), nrow=self.nrow)
 
     def start(self, trainer: Trainer, fresh: bool) -> None:
         if fresh:
@@ -72,17 +81,18 @@ class ParzenMonitor(Hook):
     the paper's protocol (use `gankit evaluate` for that).
     """
 
-    def __init__(self, c: TrainConfig, splits: Splits, device: torch.device) -> None:
+    def __init__(self, c: TrainConfig, splits: Splits, spec: ModelSpec, device: torch.device) -> None:
         n = min(c.monitor_parzen, len(splits.valid))
         self.valid = splits.valid.float(device)[:n]
         self.z = fixed_noise(n, c, 4, device)
+        self.y = cycled_classes(n, spec, device)
         self.improved = False
 
     @torch.no_grad()
     def measure(self, g: torch.nn.Module) -> tuple[float, float]:
         """(the monitor's value, its sigma)."""
         with evaluating(g):
-            samples = g(self.z).float()
+            samples = generate(g, self.z, self.y).float()
         return best_sigma(parzen_log_likelihoods(self.valid, samples, SIGMA_GRID).double().mean(1))
 
     def epoch_end(self, trainer: Trainer, row: dict[str, Any]) -> None:
@@ -115,11 +125,12 @@ class HealthMonitor(Hook):
     """Collapse and D-overwhelms-G alarms each epoch (gankit.health); one line when the verdict changes;
     with health: stop, the run ends after the epoch's checkpoint."""
 
-    def __init__(self, c: TrainConfig, splits: Splits, device: torch.device) -> None:
+    def __init__(self, c: TrainConfig, splits: Splits, spec: ModelSpec, device: torch.device) -> None:
         self.config = c
         self.splits = splits  # the classifier, when it must be trained, learns from these (no second load)
         self.image_shape = splits.image_shape
         self.z = fixed_noise(HEALTH_SAMPLES, c, 5, device)
+        self.y = cycled_classes(HEALTH_SAMPLES, spec, device)
         real = splits.valid.float(device)[:HEALTH_SAMPLES]
         self.real_spread = mean_pairwise_distance(real) if len(real) > 1 else 0.0  # once per run
         self.verdict: Verdict | None = None  # the latest verdict
@@ -131,8 +142,8 @@ class HealthMonitor(Hook):
         from gankit.metrics.classifier import LABELLED_DATASETS, load_classifier, predict
 
         c = self.config
-        if self._classify is None and c.dataset in LABELLED_DATASETS and self.image_shape == (1, 28, 28):
-            net = load_classifier(c.dataset, c.data_dir, log=log, splits=self.splits).net
+        if self._classify is None and c.dataset in LABELLED_DATASETS and self.image_shape in ((1, 28, 28), (1, 32, 32)):
+            net = load_classifier(c.dataset, c.data_dir, log=log, splits=None if c.image_size else self.splits).net
             self._classify = lambda images: predict(net, images)
         return self._classify
 
@@ -141,7 +152,7 @@ class HealthMonitor(Hook):
             return
         start = time.perf_counter()
         stats = health_stats(trainer.state.G, self.z, self.real_spread, self.image_shape,
-                             self.classifier(trainer.log))
+                             self.classifier(trainer.log), self.y)
         verdict = judge({**stats, "d_real": row["d_real"], "d_fake": row["d_fake"]}, row["epoch"])
         row["health"] = {**stats, "verdict": verdict.message, "seconds": round(time.perf_counter() - start, 3)}
         before = (False, False) if self.verdict is None else (self.verdict.collapsed, self.verdict.d_overwhelms)

@@ -24,6 +24,7 @@ from gankit import checkpoint
 from gankit.config import TrainConfig, save_yaml
 from gankit.data import Splits, load_dataset
 from gankit.errors import CheckpointError, ConfigError, GankitError, TrainingDiverged
+from gankit.nets import is_conditional
 from gankit.optim import learning_rate, momentum
 from gankit.resume import check_resumable
 from gankit.rundir import RunDir, RunLock
@@ -45,20 +46,25 @@ class Trainer:
         self.progress_bar = progress_bar
         self.log = log or (lambda msg: print(msg, file=sys.stderr))
         self.device = resolve_device(c.device)
-        self.splits = splits if splits is not None else load_dataset(c.dataset, c.data_dir)
+        self.splits = splits if splits is not None else load_dataset(c.dataset, c.data_dir, image_size=c.image_size)
         train = self.splits.train
+        conditional = is_conditional(c.model)
+        if conditional and self.splits.n_classes < 2:
+            raise ConfigError(f"model {c.model} is conditional and needs labelled data, but {c.dataset} has no "
+                              "classes; give the images class sub-folders or choose an unconditional model.")
+        self.spec = self.splits.model_spec(c.z_dim, conditional)
         if len(train) < c.batch_size * c.d_steps:
             raise ConfigError(f"the training split has {len(train)} images, fewer than one iteration needs "
                               f"({c.batch_size} x {c.d_steps}); lower --batch-size.")
         self.image_shape = self.splits.image_shape
         # what the run trains on: a resume must find the same images, whatever folder they now sit in
         self.data_fingerprint = {"train_images": len(train), "crc32": zlib.crc32(train.images.numpy().tobytes())}
-        self.batches = PermutationBatches(train, c.batch_size, self.device)
-        self.state = TrainState(c, self.splits.model_spec(c.z_dim), self.batches.data.mean(0).cpu(), self.device)
+        self.batches = PermutationBatches(train, c.batch_size, self.device, labels=conditional)
+        self.state = TrainState(c, self.spec, train.float().mean(0), self.device)
         self.step = STEPS[c.update_order]
-        self.samples = SampleGrid(c, self.image_shape, self.device)
-        self.parzen = ParzenMonitor(c, self.splits, self.device)
-        self.health = HealthMonitor(c, self.splits, self.device)
+        self.samples = SampleGrid(c, self.spec, self.device)
+        self.parzen = ParzenMonitor(c, self.splits, self.spec, self.device)
+        self.health = HealthMonitor(c, self.splits, self.spec, self.device)
         self.hooks: list[Hook] = [self.parzen, self.health, MetricsLog(), ConsoleLog(), self.samples,
                                   BestCheckpoint(self.parzen)]
         self.iterations_per_epoch = self.batches.per_epoch // c.d_steps
@@ -81,7 +87,7 @@ class Trainer:
                 "nothing was saved; " + (f"the last good checkpoint is {good[-1]}; lower --lr and start a new run."
                                          if good else "lower --lr and start again."))
         meta = {"config": self.config.to_dict(), **self.state.meta(), "image_shape": list(self.image_shape),
-                "data": self.data_fingerprint, "torch": torch.__version__}
+                "n_classes": self.spec.n_classes, "data": self.data_fingerprint, "torch": torch.__version__}
         return checkpoint.write(path, self.checkpoint_tensors(), meta)
 
     def checkpoint_tensors(self) -> dict[str, torch.Tensor]:

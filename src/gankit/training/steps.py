@@ -15,7 +15,7 @@ from collections.abc import Callable
 import torch
 
 from gankit.config import TrainConfig
-from gankit.nets import max_norm_, sample_noise
+from gankit.nets import discriminate, generate, max_norm_, sample_noise
 from gankit.objectives import d_loss, g_loss
 from gankit.runtime import autocast
 from gankit.training.batches import PermutationBatches
@@ -33,13 +33,13 @@ def _stats(loss_d: torch.Tensor, loss_g: torch.Tensor, real_logits: torch.Tensor
 def simultaneous_step(s: TrainState, batches: PermutationBatches, c: TrainConfig, lr: float,
                       mu: float) -> torch.Tensor:
     device = batches.device
-    real = batches.next(s.progress, s.data_rng)
+    real, y = batches.next(s.progress, s.data_rng)  # a conditional G draws the classes of the real batch
     z = sample_noise(c.batch_size, c.z_dim, c.noise, s.rng, device)
     with autocast(device, c.precision):
-        fake = s.G(z)
-        real_logits = s.D(real, s.rng)
-        fake_logits = s.D(fake, s.rng)
-        loss_d = d_loss(real_logits, fake_logits, c.d_loss_scale)
+        fake = generate(s.G, z, y)
+        real_logits = discriminate(s.D, real, s.rng, y)
+        fake_logits = discriminate(s.D, fake, s.rng, y)
+        loss_d = d_loss(real_logits, fake_logits, c.d_loss_scale, c.d_objective)
         loss_g = g_loss(fake_logits, c.g_objective)
     grads_d = torch.autograd.grad(loss_d, s.opt_d.params, retain_graph=True)
     grads_g = torch.autograd.grad(loss_g, s.opt_g.params)
@@ -54,23 +54,23 @@ def sequential_step(s: TrainState, batches: PermutationBatches, c: TrainConfig, 
                     mu: float) -> torch.Tensor:
     device = batches.device
     for _ in range(c.d_steps):
-        real = batches.next(s.progress, s.data_rng)
+        real, y = batches.next(s.progress, s.data_rng)
         z = sample_noise(c.batch_size, c.z_dim, c.noise, s.rng, device)
         with autocast(device, c.precision):
             with torch.no_grad():
-                fake = s.G(z)
-            real_logits = s.D(real, s.rng)
-            fake_logits = s.D(fake, s.rng)
-            loss_d = d_loss(real_logits, fake_logits, c.d_loss_scale)
+                fake = generate(s.G, z, y)
+            real_logits = discriminate(s.D, real, s.rng, y)
+            fake_logits = discriminate(s.D, fake, s.rng, y)
+            loss_d = d_loss(real_logits, fake_logits, c.d_loss_scale, c.d_objective)
         s.opt_d.step(torch.autograd.grad(loss_d, s.opt_d.params), lr, mu)
         if c.max_norm:
             max_norm_([s.D], c.max_norm)
     z = sample_noise(c.batch_size, c.z_dim, c.noise, s.rng, device)
-    with autocast(device, c.precision):
+    with autocast(device, c.precision):  # G's update draws the classes of the last real batch
         if c.unrolled_steps:
-            g_fake_logits = unrolled_logits(s, batches, c, s.G(z), lr)
+            g_fake_logits = unrolled_logits(s, batches, c, generate(s.G, z, y), lr, y)
         else:
-            g_fake_logits = s.D(s.G(z), s.rng)
+            g_fake_logits = discriminate(s.D, generate(s.G, z, y), s.rng, y)
         loss_g = g_loss(g_fake_logits, c.g_objective)
     s.opt_g.step(torch.autograd.grad(loss_g, s.opt_g.params), lr, mu)
     if c.max_norm:
@@ -79,19 +79,21 @@ def sequential_step(s: TrainState, batches: PermutationBatches, c: TrainConfig, 
 
 
 def unrolled_logits(s: TrainState, batches: PermutationBatches, c: TrainConfig, fake: torch.Tensor,
-                    lr: float) -> torch.Tensor:
+                    lr: float, fake_y: torch.Tensor | None = None) -> torch.Tensor:
     """D's logits on fake after unrolled_steps SGD steps of D from its current weights, keeping the
     graph so that G's gradient sees how D would respond (Metz et al., 2016)."""
     params = dict(s.D.named_parameters())
+
+    def d(x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        return torch.func.functional_call(s.D, params, (x, s.rng) if y is None else (x, s.rng, y))
+
     for _ in range(c.unrolled_steps):
-        real = batches.random(c.batch_size, s.rng)
+        real, y = batches.random(c.batch_size, s.rng)
         z = sample_noise(c.batch_size, c.z_dim, c.noise, s.rng, batches.device)
-        real_logits = torch.func.functional_call(s.D, params, (real, s.rng))
-        fake_logits = torch.func.functional_call(s.D, params, (s.G(z), s.rng))
-        loss = d_loss(real_logits, fake_logits, c.d_loss_scale)
+        loss = d_loss(d(real, y), d(generate(s.G, z, y), y), c.d_loss_scale, c.d_objective)
         grads = torch.autograd.grad(loss, list(params.values()), create_graph=True)
         params = {name: p - lr * g for (name, p), g in zip(params.items(), grads)}
-    return torch.func.functional_call(s.D, params, (fake, s.rng))
+    return d(fake, fake_y)
 
 
 Step = Callable[[TrainState, PermutationBatches, TrainConfig, float, float], torch.Tensor]

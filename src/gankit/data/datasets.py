@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from gankit.data.cifar import global_contrast_normalize, load_cifar10
+from gankit.data.cifar import load_cifar10
+from gankit.data.folder import load_folder
 from gankit.data.sources import DatasetSpec, FileSpec, Log, cache_root, fetch, log_stderr
+from gankit.data.splits import Split, Splits
 from gankit.data.tfd import load_tfd, tfd_split
 from gankit.data.toy import TOY_1D, TOY_2D, sample_toy
 from gankit.errors import DataError
-from gankit.nets.spec import ModelSpec
 
 
 def _idx_files(
@@ -74,43 +74,6 @@ FASHION_MNIST = DatasetSpec(
 )
 
 SPECS = {"mnist": MNIST, "fashion-mnist": FASHION_MNIST}
-
-
-@dataclass
-class Split:
-    """Images as uint8 (N, H*W) with their labels and image shape (C, H, W)."""
-
-    images: torch.Tensor
-    labels: torch.Tensor
-    shape: tuple[int, int, int]
-    transform: str = "unit"  # "unit": pixels / 255 in [0, 1]; "gcn55": global contrast normalisation
-
-    def float(self, device: torch.device | str = "cpu") -> torch.Tensor:
-        """The model's view of the images as float32 (N, C*H*W) on device."""
-        if self.images.is_floating_point():  # toy data: already the model's values
-            return self.images.to(device)
-        x = self.images.to(device).float().div_(255.0)
-        return global_contrast_normalize(x, 55.0) if self.transform == "gcn55" else x
-
-    def __len__(self) -> int:
-        return self.images.shape[0]
-
-
-@dataclass
-class Splits:
-    train: Split
-    valid: Split
-    test: Split
-    n_classes: int = 0  # labelled data: the number of classes; 0 when the labels mean nothing
-    class_names: list[str] = field(default_factory=list)  # where the data name their classes (folders)
-
-    @property
-    def image_shape(self) -> tuple[int, int, int]:
-        return self.train.shape
-
-    def model_spec(self, z_dim: int, conditional: bool = False) -> ModelSpec:
-        """What the networks need to know about these data (the classes only for a conditional model)."""
-        return ModelSpec(z_dim, self.image_shape, self.n_classes if conditional else 0)
 
 
 def _split(images: np.ndarray, labels: np.ndarray, lo: int, hi: int) -> Split:
@@ -213,12 +176,6 @@ def padded_to(splits: Splits, size: int | None) -> Splits:
     return Splits(pad(splits.train), pad(splits.valid), pad(splits.test), splits.n_classes, splits.class_names)
 
 
-def _folder(data_dir: str | Path | None, log: Log, image_size: int | None) -> Splits:
-    from gankit.data.folder import load_folder
-
-    return load_folder(data_dir, log, image_size)
-
-
 Loader = Callable[[str | Path | None, Log, int | None], Splits]
 # name -> loader(data_dir, log, image_size) -> Splits. A new dataset is one loader (in its own file) plus one line.
 DATASETS: dict[str, Loader] = {
@@ -227,7 +184,7 @@ DATASETS: dict[str, Loader] = {
     "cifar10": lambda data_dir, log, size: padded_to(load_cifar10_splits(data_dir), size),
     "tfd": lambda data_dir, log, size: padded_to(load_tfd_splits(data_dir), size),
     "idx": lambda data_dir, log, size: padded_to(load_own_idx(data_dir, log), size),
-    "folder": _folder,
+    "folder": load_folder,
     **{name: (lambda data_dir, log, size, name=name: toy_splits(name)) for name in (*TOY_1D, *TOY_2D)},
 }
 

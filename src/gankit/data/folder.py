@@ -20,8 +20,8 @@ from PIL import Image, UnidentifiedImageError
 from tqdm import tqdm
 
 from gankit import checkpoint
-from gankit.data.datasets import Split, Splits
 from gankit.data.sources import Log, cache_root, log_stderr
+from gankit.data.splits import Split, Splits
 from gankit.errors import CheckpointError, DataError
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp")

@@ -41,9 +41,7 @@ class Trainer:
     def __init__(self, config: TrainConfig, run_dir: str | Path, splits: Splits | None = None,
                  progress_bar: bool = True, log: Callable[[str], None] | None = None) -> None:
         self.config = c = config.validate()
-        self.run_dir = Path(run_dir)
-        self.rundir = RunDir(run_dir)
-        self.progress_bar = progress_bar
+        self.run_dir, self.rundir, self.progress_bar = Path(run_dir), RunDir(run_dir), progress_bar
         self.log = log or (lambda msg: print(msg, file=sys.stderr))
         self.device = resolve_device(c.device)
         self.splits = splits if splits is not None else load_dataset(c.dataset, c.data_dir, image_size=c.image_size)
@@ -52,11 +50,10 @@ class Trainer:
         if conditional and self.splits.n_classes < 2:
             raise ConfigError(f"model {c.model} is conditional and needs labelled data, but {c.dataset} has no "
                               "classes; give the images class sub-folders or choose an unconditional model.")
-        self.spec = self.splits.model_spec(c.z_dim, conditional)
         if len(train) < c.batch_size * c.d_steps:
             raise ConfigError(f"the training split has {len(train)} images, fewer than one iteration needs "
                               f"({c.batch_size} x {c.d_steps}); lower --batch-size.")
-        self.image_shape = self.splits.image_shape
+        self.spec, self.image_shape = self.splits.model_spec(c.z_dim, conditional), self.splits.image_shape
         # what the run trains on: a resume must find the same images, whatever folder they now sit in
         self.data_fingerprint = {"train_images": len(train), "crc32": zlib.crc32(train.images.numpy().tobytes())}
         self.batches = PermutationBatches(train, c.batch_size, self.device, labels=conditional)
@@ -163,12 +160,10 @@ class Trainer:
 
     def summary(self) -> str:
         """What the run did, for the console: length, time, the last sample grid, the health verdict."""
-        p = self.progress
-        lines = [f"done: {p.epoch} epochs, {p.step} steps, {p.wall_s:.0f} s of training"]
-        if self.rundir.sample_grid(p.epoch).exists():
-            lines.append(f"samples: {self.rundir.sample_grid(p.epoch)}")
-        health = self.health.summary(p.epoch)
-        return "\n".join(lines + ([health] if health else []))
+        p, grid = self.progress, self.rundir.sample_grid(self.progress.epoch)
+        lines = [f"done: {p.epoch} epochs, {p.step} steps, {p.wall_s:.0f} s of training",
+                 f"samples: {grid}" if grid.exists() else None, self.health.summary(p.epoch)]
+        return "\n".join(line for line in lines if line)
 
     def finished(self) -> bool:
         c, p = self.config, self.progress

@@ -24,10 +24,10 @@ def test_shapes_at_every_size(size, channels):
 
 def test_initialisation_is_dcgans_and_follows_the_seed():
     g, d = build_models("dcgan", ModelSpec(100, (1, 32, 32)), seed=0)
-    weights = torch.cat([m.weight.flatten() for m in g.modules() if isinstance(m, torch.nn.ConvTranspose2d)])
+    weights = torch.cat([m.weight.detach().flatten() for m in g.modules() if isinstance(m, torch.nn.ConvTranspose2d)])
     # N(0, 0.02) over about a million weights: the sample std is within 1% of 0.02
     assert abs(float(weights.std()) - 0.02) < 2e-4 and abs(float(weights.mean())) < 1e-4
-    scales = torch.cat([m.weight for m in d.modules() if isinstance(m, torch.nn.BatchNorm2d)])
+    scales = torch.cat([m.weight.detach() for m in d.modules() if isinstance(m, torch.nn.BatchNorm2d)])
     assert abs(float(scales.mean()) - 1.0) < 0.01
     g2, _ = build_models("dcgan", ModelSpec(100, (1, 32, 32)), seed=0)
     g3, _ = build_models("dcgan", ModelSpec(100, (1, 32, 32)), seed=1)

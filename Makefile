@@ -30,6 +30,7 @@ bench: $(BIN)/.installed
 	$(BIN)/pip install -q -e ".[bench]"
 	$(BIN)/python benchmarks/epoch_speed.py --repeats 3 --bf16
 	$(BIN)/python benchmarks/parzen_speed.py
+	$(BIN)/python benchmarks/dcgan_speed.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -64,7 +64,8 @@ def predict(net: nn.Module, images: torch.Tensor, batch: int = 2000) -> torch.Te
 
 def _train(dataset: str, data_dir: str | None, log: Callable[[str], None],
            splits: Splits | None = None) -> tuple[nn.Module, float]:
-    splits = splits if splits is not None else load_dataset(dataset, data_dir, log)
+    if splits is None or splits.image_shape != (1, 28, 28):  # it learns at 28 px (MNIST at 32 px is framed)
+        splits = load_dataset(dataset, data_dir, log)
     torch.manual_seed(RECIPE["seed"])
     gen = torch.Generator().manual_seed(RECIPE["seed"])
     net = classifier_net()
@@ -139,9 +140,7 @@ class ClassHistogram(Metric):
         return dataset in LABELLED_DATASETS
 
     def classifier(self, ev: Evaluation) -> Classifier:
-        splits = ev.data()
-        native = splits if splits.image_shape == (1, 28, 28) else None  # the classifier learns at 28 px
-        return load_classifier(ev.dataset, ev.data_dir, self.cache_dir, splits=native)
+        return load_classifier(ev.dataset, ev.data_dir, self.cache_dir, splits=ev.data())
 
     def compute(self, g: LoadedGenerator, ev: Evaluation) -> dict[str, Any]:
         splits = ev.data()

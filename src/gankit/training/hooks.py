@@ -143,7 +143,7 @@ class HealthMonitor(Hook):
 
         c = self.config
         if self._classify is None and c.dataset in LABELLED_DATASETS and self.image_shape in ((1, 28, 28), (1, 32, 32)):
-            net = load_classifier(c.dataset, c.data_dir, log=log, splits=None if c.image_size else self.splits).net
+            net = load_classifier(c.dataset, c.data_dir, log=log, splits=self.splits).net
             self._classify = lambda images: predict(net, images)
         return self._classify
 

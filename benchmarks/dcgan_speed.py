@@ -68,12 +68,14 @@ def plain_run(splits: Splits) -> float:
     return seen / (time.perf_counter() - start)
 
 
-def gankit_run(splits: Splits, precision: str, order: str) -> float:
+def gankit_run(splits: Splits, precision: str, order: str, layout: torch.memory_format) -> float:
     config = apply_overrides(from_preset("dcgan-mnist"), {
         "dataset": "idx", "epochs": 1, "precision": precision, "update_order": order, "monitor_parzen": 0,
         "health": "off", "sample_every": 1000, "checkpoint_every": 1000, "device": "cpu"}, "benchmark")
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(config, Path(tmp) / "run", splits, progress_bar=False, log=lambda m: None)
+        for net in (trainer.state.G, trainer.state.D):  # gankit places them channels-last; undo it to compare
+            net.to(memory_format=layout)
         trainer.run()
         p = trainer.progress
         return p.step * BATCH / p.wall_s
@@ -86,13 +88,17 @@ def main() -> None:
     parser.add_argument("--out", default="benchmarks/results/dcgan_speed.json")
     args = parser.parse_args()
     splits = data(args.images)
-    sides = {"gankit simultaneous fp32": ("fp32", "simultaneous"), "gankit sequential fp32": ("fp32", "sequential"),
-             "gankit simultaneous bf16": ("bf16", "simultaneous")}
+    last, contiguous = torch.channels_last, torch.contiguous_format
+    sides = {"gankit simultaneous fp32": ("fp32", "simultaneous", last),
+             "gankit sequential fp32": ("fp32", "sequential", last),
+             "gankit simultaneous fp32 NCHW": ("fp32", "simultaneous", contiguous),
+             "gankit sequential fp32 NCHW": ("fp32", "sequential", contiguous),
+             "gankit simultaneous bf16": ("bf16", "simultaneous", last)}
     runs: dict[str, list[float]] = {"plain": [], **{name: [] for name in sides}}
     for _ in range(args.repeats):
         runs["plain"].append(plain_run(splits))
-        for name, (precision, order) in sides.items():
-            runs[name].append(gankit_run(splits, precision, order))
+        for name, (precision, order, layout) in sides.items():
+            runs[name].append(gankit_run(splits, precision, order, layout))
     medians = {k: statistics.median(v) for k, v in runs.items()}
     result = {"what": "DCGAN 32 px, 1 channel, ngf = ndf = 64, batch 128, images per second (median)",
               "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from gankit import tensorboard
 from gankit.data import Splits
 from gankit.errors import ConfigError
 from gankit.generator import LoadedGenerator, load_generator
@@ -51,6 +52,7 @@ def evaluate(
                    "step": g.step, "epoch": g.epoch, "seed": seed, "n_samples": n_samples, **fields}
             if log_to_run and run_dir is not None:
                 run_dir.append_row(row)
+                tensorboard.log_evaluation(run_dir.path, row)
             rows.append(row)
     return rows
 

@@ -18,6 +18,7 @@ from gankit.config import IMAGE_SIZES
 from gankit.errors import CheckpointError, ConfigError
 from gankit.nets import NOISES, ModelSpec, build_generator, build_models, generate, sample_noise
 from gankit.rundir import RunDir
+from gankit.runtime import place
 
 GENERATOR_FORMAT = "gankit-generator-1"
 
@@ -38,7 +39,7 @@ class LoadedGenerator:
     n_classes: int = 0  # a conditional G draws the class it is asked for; 0: unconditional
 
     def to(self, device: str | torch.device) -> LoadedGenerator:
-        self.net.to(device)
+        place(self.net, device)
         return self
 
     @property

@@ -125,7 +125,7 @@ def health_stats(g: nn.Module, z: torch.Tensor, real_spread: float, image_shape:
         counts = torch.bincount(classify(samples.view(-1, *image_shape)).cpu(), minlength=10)
         stats = histogram_stats(counts)
         top = int(counts.argmax())
-        row.update(classes_covered=stats["modes_covered"], classes=stats["modes"],
+        row.update(class_counts=counts.tolist(), classes_covered=stats["modes_covered"], classes=stats["modes"],
                    largest_class=top, largest_class_share=round(float(counts[top]) / max(int(counts.sum()), 1), 4),
                    kl_from_uniform=round(stats["kl_from_uniform"], 4))
     return row

@@ -1,4 +1,4 @@
-"""Where and how computations run: the device (checked) and the precision, alike for training,
+"""Where and how computations run: the device (checked), the memory layout and the precision, alike for training,
 evaluation and sampling. torch.compile and torchrun belong here next."""
 
 from __future__ import annotations
@@ -29,6 +29,13 @@ def resolve_device(name: str) -> torch.device:
     if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
         raise ConfigError(f"device {name} does not exist; this machine has {torch.cuda.device_count()} GPU(s).")
     return device
+
+
+def place(module: torch.nn.Module, device: torch.device | str) -> torch.nn.Module:
+    """Move module to device, its 4-D (convolution) weights channels-last: oneDNN and cuDNN run
+    convolutions faster so (DCGAN 32 px on this CPU: benchmarks/results/dcgan_speed.json). Models
+    without convolutions are untouched; the values are the same, only the memory layout differs."""
+    return module.to(device, memory_format=torch.channels_last)
 
 
 def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:

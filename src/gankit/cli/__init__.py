@@ -23,7 +23,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from gankit.training import Trainer
 
     config, run_dir = resolve_train(args.preset, args.config, config_overrides(args), args.resume, args.out)
-    trainer = Trainer(config, run_dir, progress_bar=not args.no_progress)
+    trainer = Trainer(config, run_dir, progress_bar=not args.no_progress, report=args.report,
+                      tensorboard=args.tensorboard)
     progress = trainer.run(resume=bool(args.resume))
     if progress.stopped_by is not None:  # a clean stop is not a finished job: exit as shells do (128 + signal)
         return 128 + int(getattr(signal.Signals, progress.stopped_by, signal.SIGTERM))
@@ -117,6 +118,25 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from gankit.report import write_report
+
+    print(f"report: {write_report(args.runs, args.out, warn=_stderr)}")
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from gankit.report import find_runs, load_record
+    from gankit.report.listing import format_runs
+
+    records = [load_record(path, warn=_stderr) for path in find_runs(args.folder)]
+    if not records:
+        _stderr(f"gankit: no runs under {args.folder}")
+        return 1
+    print(format_runs(records, Path(args.folder)))
+    return 0
+
+
 def cmd_theory(args: argparse.Namespace) -> int:
     from gankit.experiments import theory
 
@@ -126,7 +146,8 @@ def cmd_theory(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"train": cmd_train, "sample": cmd_sample, "export": cmd_export, "evaluate": cmd_evaluate,
-            "figure": cmd_figure, "reproduce": cmd_reproduce, "theory": cmd_theory, "experiment": cmd_experiment}
+            "figure": cmd_figure, "reproduce": cmd_reproduce, "theory": cmd_theory, "experiment": cmd_experiment,
+            "report": cmd_report, "runs": cmd_runs}
 
 
 def main(argv: list[str] | None = None) -> int:

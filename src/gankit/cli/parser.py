@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", default=None, help="run directory (default: runs/PRESET)")
     train.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue the run in RUN_DIR")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    train.add_argument("--report", action="store_true", help="rewrite RUN/report.html after every epoch")
+    train.add_argument("--tensorboard", action="store_true",
+                       help="write TensorBoard events under RUN/tensorboard (needs: pip install 'gankit[tensorboard]')")
     _add_config_flags(train)
 
     sample = sub.add_parser(
@@ -189,6 +192,23 @@ def build_parser() -> argparse.ArgumentParser:
     sat.add_argument("--steps", type=positive_int, default=300, help="iterations per run (default 300)")
     sat.add_argument("--dataset", default="mnist")
     sat.add_argument("--data-dir", default=None)
+
+    report = sub.add_parser(
+        "report", help="one self-contained HTML page of a run, or of several runs compared",
+        description="Training curves, sample grids over epochs (with a slider), figures, every gankit evaluate "
+                    "row with its protocol, health verdicts, checkpoints and configuration, in one HTML file with "
+                    "every image embedded (no network needed to open it). Several runs: curves overlaid, last "
+                    "grids and metrics side by side, and the configuration fields that differ.",
+        epilog="examples:\n  gankit report runs/demo\n  gankit report runs/seed0 runs/seed1 --out seeds.html",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    report.add_argument("runs", nargs="+", metavar="RUN", help="run directories")
+    report.add_argument("--out", default=None, help="output HTML (default RUN/report.html; ./report.html for several)")
+
+    runs = sub.add_parser("runs", help="list the runs under a folder, one line each",
+                          description="Every run directory under FOLDER (any depth) with its preset, epochs, "
+                                      "best Parzen monitor, last losses, health and latest evaluation.")
+    runs.add_argument("folder", nargs="?", default="runs", help="folder to search (default runs)")
 
     sub.add_parser(
         "theory", help="check Proposition 1, Theorem 1 and Proposition 2 numerically",

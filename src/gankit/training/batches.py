@@ -1,9 +1,12 @@
-"""Real-batch sources. Today one: the whole training split on the device, drawn by a permutation per
-epoch (no host synchronisation, no loader workers). Images stored as uint8 stay uint8 there (a quarter
-of float32's memory) and become floats one batch at a time; a conditional model gets each image's
-class with it. Streaming sources for sets larger than the device, and DDP shards, belong here."""
+"""Real-batch sources. Today one: the training split drawn by a permutation per epoch (no loader
+workers). Images stored as uint8 stay uint8 (a quarter of float32's memory) and become floats one
+batch at a time; a conditional model gets each image's class with it. A split that fits in half the
+device's free memory lives there (no host synchronisation); a larger one stays in (pinned) host memory
+and each batch is copied over as it is drawn, with the same batches either way. DDP shards belong here."""
 
 from __future__ import annotations
+
+import math
 
 import torch
 
@@ -13,13 +16,29 @@ from gankit.training.state import Progress
 Batch = tuple[torch.Tensor, torch.Tensor | None]  # (images (N, C*H*W) as the model sees them, classes or None)
 
 
+def resident_budget(device: torch.device) -> float:
+    """Bytes of training data to keep on the device: all of them on the CPU, half the free memory on a GPU."""
+    if device.type != "cuda":
+        return math.inf
+    free, _ = torch.cuda.mem_get_info(device)
+    return free / 2
+
+
 class PermutationBatches:
     """Minibatches in the order of one random permutation per epoch, drawn on the CPU."""
 
-    def __init__(self, split: Split, batch_size: int, device: torch.device, labels: bool = False) -> None:
+    def __init__(self, split: Split, batch_size: int, device: torch.device, labels: bool = False,
+                 budget: float | None = None) -> None:
         self.uint8 = split.images.dtype == torch.uint8 and split.transform == "unit"
-        self.images = split.images.to(device) if self.uint8 else split.float(device)
-        self.labels = split.labels.to(device) if labels else None
+        images = split.images if self.uint8 else split.float()
+        budget = resident_budget(device) if budget is None else budget
+        self.resident = images.numel() * images.element_size() <= budget
+        home = device if self.resident else torch.device("cpu")  # where the images and the order live
+        if not self.resident and device.type == "cuda":
+            images = images.pin_memory()  # so each batch's copy can overlap the step before it
+        self.images = images.to(home)
+        self.labels = split.labels.to(home) if labels else None
+        self.home = home
         self.batch_size = batch_size
         self.device = device
         self.per_epoch = len(self.images) // batch_size
@@ -29,16 +48,18 @@ class PermutationBatches:
         return len(self.images)
 
     def _take(self, idx: torch.Tensor) -> Batch:
-        x = self.images.index_select(0, idx)
+        idx = idx.to(self.home)
+        x = self.images.index_select(0, idx).to(self.device, non_blocking=True)
         if self.uint8:
             x = x.float().div_(255.0)  # the same values as Split.float, one batch at a time
-        return x, None if self.labels is None else self.labels.index_select(0, idx)
+        y = None if self.labels is None else self.labels.index_select(0, idx).to(self.device, non_blocking=True)
+        return x, y
 
     def next(self, progress: Progress, rng: torch.Generator) -> Batch:
         """The epoch's next batch (progress.batch counts them)."""
         m = self.batch_size
         if self.perm is None:
-            self.perm = torch.randperm(len(self.images), generator=rng).to(self.device)
+            self.perm = torch.randperm(len(self.images), generator=rng).to(self.home)
         idx = self.perm[progress.batch * m : (progress.batch + 1) * m]
         progress.batch += 1
         return self._take(idx)
@@ -54,4 +75,4 @@ class PermutationBatches:
         return {} if self.perm is None else {"perm": self.perm}
 
     def load(self, tensors: dict[str, torch.Tensor]) -> None:
-        self.perm = tensors["perm"].to(self.device) if "perm" in tensors else None
+        self.perm = tensors["perm"].to(self.home) if "perm" in tensors else None

@@ -1,9 +1,9 @@
 """What happens around the training steps, one class per concern: sample grids, the Parzen monitor and
-the best checkpoint, the health monitor, metrics.jsonl and the console. TensorBoard and the run
-report go here next.
+the best checkpoint, the health monitor, metrics.jsonl, the console, TensorBoard and the HTML report.
 
-A hook has two moments: ``start`` (the run directory is ready; ``fresh`` when no checkpoint was
-restored) and ``epoch_end`` (an epoch finished; ``row`` is its metrics row, which a hook may extend).
+A hook has three moments: ``start`` (the run directory is ready; ``fresh`` when no checkpoint was
+restored), ``epoch_end`` (an epoch finished; ``row`` is its metrics row, which a hook may extend) and
+``epoch_saved`` (after the epoch's checkpoint, if one was due, was written).
 Hooks draw no random numbers from the training streams, so they never change what is trained.
 """
 
@@ -43,6 +43,9 @@ class Hook:
         pass
 
     def epoch_end(self, trainer: Trainer, row: dict[str, Any]) -> None:
+        pass
+
+    def epoch_saved(self, trainer: Trainer) -> None:
         pass
 
 
@@ -189,3 +192,35 @@ class ConsoleLog(Hook):
             f"momentum {row['momentum']:.3f}  {row['images_per_s']:.0f} img/s  {row['epoch_s']:.1f} s"
             + (f"  Parzen monitor {row['parzen_monitor']:.1f}" if "parzen_monitor" in row else "")
         )
+
+
+class TensorBoardLog(Hook):
+    """Each epoch's scalars and sample grid as TensorBoard events under RUN/tensorboard."""
+
+    def __init__(self) -> None:
+        self.writer = None
+
+    def start(self, trainer: Trainer, fresh: bool) -> None:
+        from gankit import tensorboard
+
+        self.writer = tensorboard.writer(trainer.run_dir, None if fresh else trainer.progress.epoch)
+
+    def epoch_end(self, trainer: Trainer, row: dict[str, Any]) -> None:
+        from gankit import tensorboard
+
+        tensorboard.log_epoch(self.writer, row, trainer.rundir.sample_grid(row["epoch"]))
+
+
+class HtmlReport(Hook):
+    """RUN/report.html rewritten after every epoch, once its checkpoint is written.
+
+    seconds: what the last rewrite cost (benchmarks/report_overhead.py measures it against an epoch)."""
+
+    seconds = 0.0
+
+    def epoch_saved(self, trainer: Trainer) -> None:
+        from gankit.report import write_report
+
+        start = time.perf_counter()
+        write_report([trainer.run_dir], warn=trainer.log)
+        self.seconds = time.perf_counter() - start

@@ -30,7 +30,17 @@ from gankit.resume import check_resumable
 from gankit.rundir import RunDir, RunLock
 from gankit.runtime import resolve_device
 from gankit.training.batches import PermutationBatches
-from gankit.training.hooks import BestCheckpoint, ConsoleLog, HealthMonitor, Hook, MetricsLog, ParzenMonitor, SampleGrid
+from gankit.training.hooks import (
+    BestCheckpoint,
+    ConsoleLog,
+    HealthMonitor,
+    Hook,
+    HtmlReport,
+    MetricsLog,
+    ParzenMonitor,
+    SampleGrid,
+    TensorBoardLog,
+)
 from gankit.training.state import STATS, Progress, TrainState
 from gankit.training.steps import STEPS
 
@@ -39,7 +49,9 @@ class Trainer:
     """Owns a run directory: builds or restores the full state, trains, checkpoints."""
 
     def __init__(self, config: TrainConfig, run_dir: str | Path, splits: Splits | None = None,
-                 progress_bar: bool = True, log: Callable[[str], None] | None = None) -> None:
+                 progress_bar: bool = True, log: Callable[[str], None] | None = None, report: bool = False,
+                 tensorboard: bool = False) -> None:
+        """report: rewrite RUN/report.html after each epoch; tensorboard: write TensorBoard events."""
         self.config = c = config.validate()
         self.run_dir, self.rundir, self.progress_bar = Path(run_dir), RunDir(run_dir), progress_bar
         self.log = log or (lambda msg: print(msg, file=sys.stderr))
@@ -64,6 +76,8 @@ class Trainer:
         self.health = HealthMonitor(c, self.splits, self.spec, self.device)
         self.hooks: list[Hook] = [self.parzen, self.health, MetricsLog(), ConsoleLog(), self.samples,
                                   BestCheckpoint(self.parzen)]
+        self.hooks += [TensorBoardLog()] if tensorboard else []
+        self.hooks += [HtmlReport()] if report else []
         self.iterations_per_epoch = self.batches.per_epoch // c.d_steps
         self._stop_signal: str | None = None
         self._stop_error: Callable[[Path], GankitError] | None = None
@@ -246,5 +260,7 @@ class Trainer:
             hook.epoch_end(self, row)
         if row["epoch"] % c.checkpoint_every == 0 or self.finished():
             self.save_checkpoint()
+        for hook in self.hooks:
+            hook.epoch_saved(self)
         if self._stop_error is not None:
             raise self._stop_error(self.save_checkpoint())

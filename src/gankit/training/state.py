@@ -17,6 +17,7 @@ from gankit.config import TrainConfig
 from gankit.generator import load_stage1_into
 from gankit.nets import ModelSpec, build_models
 from gankit.optim import make_optimizer
+from gankit.runtime import place
 
 STATS = ("d_loss", "g_loss", "d_real", "d_fake")  # summed per iteration, averaged per epoch
 
@@ -41,8 +42,8 @@ class TrainState:
         self.G, self.D = build_models(config.model, spec, pixel_mean, config.seed)
         if config.g_init_from:
             load_stage1_into(self.G, config.g_init_from)
-        self.G.to(device).train()
-        self.D.to(device).train()
+        place(self.G, device).train()
+        place(self.D, device).train()
         betas = (config.adam_beta1, config.adam_beta2)
         self.opt_g = make_optimizer(config.optimizer, dict(self.G.named_parameters()), betas)
         self.opt_d = make_optimizer(config.optimizer, dict(self.D.named_parameters()), betas)

@@ -1,0 +1,123 @@
+"""What a report shows of one run, read from its directory once: configuration, epoch rows, evaluation
+rows, sample grids, figures and checkpoints. Reading never writes to the run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gankit.errors import ConfigError
+from gankit.rundir import RunDir
+
+
+@dataclass
+class RunRecord:
+    path: Path
+    config: dict[str, Any]
+    epochs: list[dict[str, Any]]  # "train" rows, one per finished epoch, in order
+    evaluations: list[dict[str, Any]]  # every other row (gankit evaluate), in order
+    grids: dict[int, Path]  # epoch -> fixed-noise sample grid
+    figures: list[Path]
+    checkpoints: list[Path]
+    best: Path | None
+    torn_lines: list[int] = field(default_factory=list)  # line numbers of metrics.jsonl that did not parse
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def preset(self) -> str:
+        return matching_preset(self.config)
+
+    @property
+    def last(self) -> dict[str, Any]:
+        return self.epochs[-1] if self.epochs else {}
+
+    def best_epoch(self) -> dict[str, Any] | None:
+        """The epoch row with the highest Parzen monitor (the one best.safetensors holds), if monitored."""
+        scored = [r for r in self.epochs if "parzen_monitor" in r]
+        return max(scored, key=lambda r: r["parzen_monitor"]) if scored else None
+
+    def warnings(self) -> list[dict[str, Any]]:
+        """Epoch rows whose health verdict was not 'healthy'."""
+        return [r for r in self.epochs if "health" in r and "healthy" not in r["health"].get("verdict", "healthy")]
+
+
+def read_rows(path: Path) -> tuple[list[dict[str, Any]], list[int]]:
+    """Rows of a metrics.jsonl and the numbers of lines that did not parse (a kill mid-write tears one)."""
+    rows, torn = [], []
+    if not path.exists():
+        return rows, torn
+    for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            torn.append(number)
+            continue
+        if isinstance(row, dict):
+            rows.append(row)
+        else:
+            torn.append(number)
+    return rows, torn
+
+
+def load_record(path: str | Path, warn: Callable[[str], None] = lambda m: None) -> RunRecord:
+    """Read a run directory; a folder that is not a run is a ConfigError, a torn metrics line a warning."""
+    run = RunDir(path)
+    if not run.path.is_dir():
+        raise ConfigError(f"{run.path} does not exist or is not a folder; give a run directory made by gankit train.")
+    if not run.config.exists():
+        raise ConfigError(f"{run.path} is not a gankit run directory (no config.yaml); give a folder made by "
+                          "gankit train, or list the runs under it with: gankit runs " + str(run.path))
+    try:
+        config = yaml.safe_load(run.config.read_text()) or {}
+    except yaml.YAMLError:
+        raise ConfigError(f"{run.config} is not valid YAML; the run's configuration cannot be shown.") from None
+    rows, torn = read_rows(run.metrics)
+    for number in torn:
+        warn(f"gankit: skipped line {number} of {run.metrics}: not a complete JSON row (a write cut short?)")
+    grids = {}
+    for png in sorted((run.path / "samples").glob("epoch-*.png")):
+        try:
+            grids[int(png.stem.split("-")[1])] = png
+        except ValueError:
+            continue
+    figures = sorted((run.path / "figures").glob("*.png")) if (run.path / "figures").is_dir() else []
+    return RunRecord(run.path, config if isinstance(config, dict) else {},
+                     [r for r in rows if r.get("kind") == "train"], [r for r in rows if r.get("kind") != "train"],
+                     grids, figures, run.checkpoints(), run.best if run.best.exists() else None, torn)
+
+
+def find_runs(folder: str | Path) -> list[Path]:
+    """Run directories at or under folder (any depth), sorted by path."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise ConfigError(f"{root} does not exist or is not a folder; give a folder that holds gankit runs.")
+    return sorted(p.parent for p in root.rglob("config.yaml") if (p.parent / "metrics.jsonl").exists()
+                  or (p.parent / "checkpoints").is_dir())
+
+
+# fields that say how long and where a run trains, not what it trains: a preset with other values is still that preset
+_RUN_LENGTH = {"epochs", "max_steps", "seed", "device", "data_dir", "checkpoint_every", "checkpoint_minutes",
+               "keep_checkpoints", "sample_every", "grid_size", "monitor_parzen", "health"}
+
+
+def matching_preset(config: dict[str, Any]) -> str:
+    """The preset this configuration is (apart from run length, seed and outputs), else 'custom'."""
+    from gankit.config import TrainConfig
+    from gankit.presets import PRESETS
+
+    defaults = TrainConfig().to_dict()
+    for name, fields in PRESETS.items():
+        expected = {**defaults, **fields}
+        if all(config.get(k) == v for k, v in expected.items() if k not in _RUN_LENGTH and k in config):
+            return name
+    return "custom"

@@ -17,9 +17,9 @@ $(BIN)/.installed: pyproject.toml
 
 demo: $(BIN)/.installed
 	@if [ -f runs/demo/config.yaml ]; then \
-		$(BIN)/gankit train --resume runs/demo --epochs $(EPOCHS); \
+		$(BIN)/gankit train --resume runs/demo --epochs $(EPOCHS) --report; \
 	else \
-		$(BIN)/gankit train --preset demo-mnist --epochs $(EPOCHS) --out runs/demo; \
+		$(BIN)/gankit train --preset demo-mnist --epochs $(EPOCHS) --out runs/demo --report; \
 	fi
 
 test: $(BIN)/.installed

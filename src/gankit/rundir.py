@@ -84,15 +84,26 @@ class RunDir:
 
     def rows(self) -> list[dict[str, Any]]:
         """Every readable row (a line torn by a kill is skipped)."""
+        return self.read_rows()[0]
+
+    def read_rows(self) -> tuple[list[dict[str, Any]], list[int]]:
+        """The readable rows, and the numbers of the lines that did not parse (a kill mid-write tears one)."""
+        rows: list[dict[str, Any]] = []
+        torn: list[int] = []
         if not self.metrics.exists():
-            return []
-        rows = []
-        for line in self.metrics.read_text().splitlines():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
+            return rows, torn
+        for number, line in enumerate(self.metrics.read_text(errors="replace").splitlines(), 1):
+            if not line.strip():
                 continue
-        return rows
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                row = None
+            if isinstance(row, dict):
+                rows.append(row)
+            else:
+                torn.append(number)
+        return rows, torn
 
     def trim_rows(self, epoch: int) -> None:
         """Drop training rows past epoch, so that a resumed run does not repeat them."""

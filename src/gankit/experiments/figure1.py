@@ -168,3 +168,12 @@ def run(run_dir: str | Path | None = None, dataset: str = "toy1d-gaussian", seed
 
 def format(result: dict[str, Any]) -> str:  # noqa: A001  (every experiment has run and format)
     return f"figure written to {result['png']} and {result['gif']}"
+
+
+def epoch_picture(g: torch.nn.Module, d: torch.nn.Module, dataset: str, noise: str, label: str) -> bytes:
+    """One Figure 1 panel of a toy1d run's current G and D (the run's per-epoch picture)."""
+    fig, ax = plt.subplots(figsize=(5.2, 3.6))
+    draw_panel(ax, snapshot(g, d, dataset, noise, label, n=5000))
+    ax.legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    return figure_png(fig, dpi=90)

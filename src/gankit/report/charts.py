@@ -75,6 +75,7 @@ def curves(records: list[RunRecord]) -> bytes:
             for row in record.warnings():  # epochs the health monitor warned about
                 ax.axvspan(row["epoch"] - 0.5, row["epoch"] + 0.5, color="tab:red", alpha=0.12, lw=0)
         ax.set_title(title, fontsize=10)
+        ax.ticklabel_format(axis="y", useOffset=False)
         ax.set_xlabel("epoch", fontsize=8)
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)

@@ -74,7 +74,8 @@ def _run_view(record: RunRecord) -> dict[str, Any]:
         "config": [(k, str(v)) for k, v in record.config.items()],
         "epochs_done": last.get("epoch", 0), "epochs_planned": record.config.get("epochs"),
         "steps": last.get("step", 0), "wall_s": last.get("wall_s", 0.0),
-        "conditional": "cgan" in str(record.config.get("model", "")) or "cdcgan" in str(record.config.get("model", "")),
+        "conditional": str(record.config.get("model", "")).startswith(("cgan", "cdcgan")),
+        "toy": str(record.config.get("dataset", "")).startswith("toy"),  # its "grids" are plots, not images
         "last": [(k, _number(last[k])) for k in ("d_loss", "g_loss", "d_real", "d_fake", "images_per_s",
                                                   "parzen_monitor") if k in last],
         "verdict": (last.get("health") or {}).get("verdict"),
@@ -82,6 +83,7 @@ def _run_view(record: RunRecord) -> dict[str, Any]:
         "warned": [r["epoch"] for r in record.warnings()],
         "best": None if best is None else {"epoch": best["epoch"], "value": _number(best["parzen_monitor"])},
         "strip": [(e, data_uri(record.grids[e].read_bytes())) for e in _spread(epochs, STRIP_GRIDS)],
+        "grid_count": len(epochs),
         "slider": [(e, data_uri(record.grids[e].read_bytes())) for e in _spread(epochs, MAX_SLIDER_GRIDS)],
         "histogram": None if not counts else data_uri(charts.class_histogram(
             counts, title=f"classes of the fixed-noise samples, epoch {last['epoch']}")),

@@ -3,7 +3,6 @@ rows, sample grids, figures and checkpoints. Reading never writes to the run."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,26 +48,6 @@ class RunRecord:
         return [r for r in self.epochs if "health" in r and "healthy" not in r["health"].get("verdict", "healthy")]
 
 
-def read_rows(path: Path) -> tuple[list[dict[str, Any]], list[int]]:
-    """Rows of a metrics.jsonl and the numbers of lines that did not parse (a kill mid-write tears one)."""
-    rows, torn = [], []
-    if not path.exists():
-        return rows, torn
-    for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            torn.append(number)
-            continue
-        if isinstance(row, dict):
-            rows.append(row)
-        else:
-            torn.append(number)
-    return rows, torn
-
-
 def load_record(path: str | Path, warn: Callable[[str], None] = lambda m: None) -> RunRecord:
     """Read a run directory; a folder that is not a run is a ConfigError, a torn metrics line a warning."""
     run = RunDir(path)
@@ -81,7 +60,7 @@ def load_record(path: str | Path, warn: Callable[[str], None] = lambda m: None) 
         config = yaml.safe_load(run.config.read_text()) or {}
     except yaml.YAMLError:
         raise ConfigError(f"{run.config} is not valid YAML; the run's configuration cannot be shown.") from None
-    rows, torn = read_rows(run.metrics)
+    rows, torn = run.read_rows()
     for number in torn:
         warn(f"gankit: skipped line {number} of {run.metrics}: not a complete JSON row (a write cut short?)")
     grids = {}

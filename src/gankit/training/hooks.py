@@ -18,6 +18,7 @@ import torch
 from gankit.config import TrainConfig
 from gankit.data import Splits
 from gankit.figures import save_grid
+from gankit.fileio import atomic_write_bytes
 from gankit.health import Verdict, describe_health, health_stats, judge, mean_pairwise_distance
 from gankit.metrics.parzen import SIGMA_GRID, best_sigma, parzen_log_likelihoods
 from gankit.nets import ModelSpec, evaluating, generate, sample_noise
@@ -62,11 +63,25 @@ class SampleGrid(Hook):
 
     @torch.no_grad()
     def write(self, trainer: Trainer, epoch: int) -> None:
-        if self.image_shape[1] == 1:  # toy vectors, not images: Figure 1 / the mode plots show them
-            return
+        if self.image_shape[1] == 1:  # toy vectors, not images: a Figure 1 panel or samples over the modes
+            return self.write_toy(trainer, epoch)
         with evaluating(trainer.state.G) as g:
             images = generate(g, self.z, self.y).float().view(-1, *self.image_shape)
         save_grid(images, trainer.rundir.sample_grid(epoch), nrow=self.nrow)
+
+    def write_toy(self, trainer: Trainer, epoch: int) -> None:
+        from gankit.data.toy import TOY_1D, TOY_2D
+        from gankit.experiments import figure1, mode_collapse
+
+        c, label = trainer.config, f"epoch {epoch} (step {trainer.progress.step})"
+        with evaluating(trainer.state.G) as g, evaluating(trainer.state.D) as d:
+            if c.dataset in TOY_1D:
+                png = figure1.epoch_picture(g, d, c.dataset, c.noise, label)
+            elif c.dataset in TOY_2D:
+                png = mode_collapse.epoch_picture(g, c.dataset, c.noise, c.z_dim, label)
+            else:
+                return
+        atomic_write_bytes(trainer.rundir.sample_grid(epoch), png)
 
     def start(self, trainer: Trainer, fresh: bool) -> None:
         if fresh:

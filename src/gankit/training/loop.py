@@ -176,7 +176,9 @@ class Trainer:
         """What the run did, for the console: length, time, the last sample grid, the health verdict."""
         p, grid = self.progress, self.rundir.sample_grid(self.progress.epoch)
         lines = [f"done: {p.epoch} epochs, {p.step} steps, {p.wall_s:.0f} s of training",
-                 f"samples: {grid}" if grid.exists() else None, self.health.summary(p.epoch)]
+                 f"samples: {grid}" if grid.exists() else None,
+                 f"report: {self.run_dir / 'report.html'}" if any(isinstance(h, HtmlReport) for h in self.hooks)
+                 else None, self.health.summary(p.epoch)]
         return "\n".join(line for line in lines if line)
 
     def finished(self) -> bool:

@@ -14,11 +14,13 @@ from gankit.metrics.base import Evaluation, Metric
 from gankit.metrics.class_accuracy import ClassAccuracy
 from gankit.metrics.classifier import ClassHistogram
 from gankit.metrics.parzen import ParzenMetric
+from gankit.metrics.sample_quality import FID, KID, PRDC
 from gankit.rundir import RunDir
 from gankit.runtime import resolve_device
 
 # name -> metric; a new metric is one file (see metrics/base.py) plus one line here
-METRICS: dict[str, Metric] = {"parzen": ParzenMetric(), "classes": ClassHistogram(), "class-accuracy": ClassAccuracy()}
+METRICS: dict[str, Metric] = {"parzen": ParzenMetric(), "classes": ClassHistogram(), "class-accuracy": ClassAccuracy(),
+                              "fid": FID(), "kid": KID(), "prdc": PRDC()}
 
 
 def evaluate(

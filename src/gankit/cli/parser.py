@@ -35,6 +35,16 @@ def at_least(low: int) -> Callable[[str], int]:
 positive_int = at_least(1)
 
 
+def metric_list(text: str) -> tuple[str, ...]:
+    """An argparse type: metric names separated by commas, each 'all' or a key of METRICS."""
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n != "all" and n not in METRICS]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(f"unknown metric {', '.join(unknown) or repr(text)}; choose from all, "
+                                         f"{', '.join(METRICS)}")
+    return names
+
+
 def config_overrides(args: argparse.Namespace) -> dict:
     """The configuration fields given as flags (--lr 0.05 -> {"lr": "0.05"})."""
     return {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_")}
@@ -101,13 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, help="output .safetensors path")
 
     evaluate = sub.add_parser(
-        "evaluate", help="Parzen log-likelihood (Table 1 protocol) and class histogram of a checkpoint",
+        "evaluate", help="Parzen log-likelihood (Table 1), class histogram, FID, KID, precision/recall of a checkpoint",
         description="Draw --n-samples from G. Parzen: choose sigma on the first --n-valid validation images "
                     "from a 10-value log grid 0.1..1, report the mean test log-likelihood and its standard "
                     "error. Classes (MNIST, Fashion-MNIST): count the classes of the samples with a small "
                     "classifier that gankit trains once and caches, and report the KL divergence of the "
-                    "histogram from uniform. Each result is appended with its protocol to the run's "
-                    "metrics.jsonl.",
+                    "histogram from uniform. FID, KID and precision/recall/density/coverage (k = 3) against the "
+                    "test split, in the feature space of that classifier, each with an interval. Each result is "
+                    "appended with its protocol to the run's metrics.jsonl.",
     )
     evaluate.add_argument("source", help="run directory, checkpoint, or exported G (then give --dataset)")
     evaluate.add_argument("--dataset", default=None, help="dataset to evaluate on (default: the run's)")
@@ -117,8 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="validation images for sigma (default 1000)")
     evaluate.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     evaluate.add_argument("--device", default="cpu", help="cpu, cuda[:N] or auto (default cpu)")
-    evaluate.add_argument("--metrics", default="all", choices=("all", *METRICS),
-                          help="which metrics (default all: each one the dataset allows)")
+    evaluate.add_argument("--metrics", default=("all",), type=metric_list, metavar="LIST",
+                          help=f"comma-separated, from all, {', '.join(METRICS)} (default all: each one the "
+                               "dataset allows)")
 
     figure = sub.add_parser("figure", help="the paper's figures from a trained generator")
     kinds = figure.add_subparsers(dest="figure", metavar="FIGURE")

@@ -28,6 +28,7 @@ class Evaluation:
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     splits: Splits | None = None
     image_size: int | None = None  # the size G draws at, when the data are brought to it (MNIST at 32 px)
+    cache: dict[str, Any] = field(default_factory=dict)  # what several metrics share (features), made once
 
     def data(self) -> Splits:
         if self.splits is None:

@@ -52,13 +52,19 @@ class Classifier:
         return predict(self.net, images)
 
 
-@torch.no_grad()
-def predict(net: nn.Module, images: torch.Tensor, batch: int = 2000) -> torch.Tensor:
-    """Class index of each image; images are (N, 784) or (N, 1, 28, 28) in [0, 1], or MNIST at 32 px
-    (28 x 28 framed by 2 pixels; the classifier sees the centre)."""
+def as_28(images: torch.Tensor) -> torch.Tensor:
+    """Images as the classifier reads them, (N, 784) on the CPU: (N, 784) or (N, 1, 28, 28) in [0, 1], or
+    MNIST at 32 px (28 x 28 framed by 2 pixels; the centre is taken)."""
     x = images.reshape(len(images), -1).float().cpu()
     if x.shape[1] == 32 * 32:
         x = x.view(-1, 32, 32)[:, 2:30, 2:30].reshape(len(x), -1)
+    return x
+
+
+@torch.no_grad()
+def predict(net: nn.Module, images: torch.Tensor, batch: int = 2000) -> torch.Tensor:
+    """Class index of each image (see as_28 for the shapes read)."""
+    x = as_28(images)
     return torch.cat([net(x[i : i + batch]).argmax(1) for i in range(0, len(x), batch)])
 
 

@@ -70,3 +70,36 @@ def test_fid_rows_are_logged_with_their_protocol(real_mnist_cache, tmp_path):
         assert row["n_samples"] == 500 and row["reference"] == "test[:10000]" and len(row["extractor_sha256"]) == 16
         assert row["step"] == 20 and row["seed"] == 0  # stopped by max_steps inside epoch 1
     assert rows[0]["fid_ci95"][0] <= rows[0]["fid"] <= rows[0]["fid_ci95"][1]
+
+
+@pytest.mark.slow
+def test_the_fid_monitor_picks_the_best_checkpoint(real_mnist_cache, tmp_path):
+    """Three short epochs with the FID monitor choosing best.safetensors: each row's value is the FID
+    recomputed here from that epoch's G, and best holds the epoch with the lowest."""
+    from gankit import checkpoint
+    from gankit.training import Trainer
+    from tests.conftest import small_config
+
+    config = small_config(dataset="mnist", epochs=3, batch_size=500, monitor_parzen=0, monitor_fid=300,
+                          best_by="fid", keep_checkpoints=3, model="mlp-bn", optimizer="adam", lr=2e-4,
+                          lr_decay=1.0)
+    trainer = Trainer(config, tmp_path / "run", progress_bar=False, log=lambda m: None)
+    trainer.run()
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    values = [r["fid_monitor"] for r in rows]
+    assert len(values) == 3 and "valid[:300]" in rows[0]["fid_monitor_protocol"]
+    monitor = trainer.fid
+    model = monitor.classifier
+    real = domain_features(model, trainer.splits.valid.float()[:300])
+    fake = domain_features(model, trainer.state.G.eval()(monitor.z))
+    assert distances.fid(fake, real) == pytest.approx(values[-1], abs=1e-3)
+    _, meta = checkpoint.read(tmp_path / "run" / "checkpoints" / "best.safetensors")
+    assert meta["epoch"] == 1 + values.index(min(values))
+
+
+def test_best_by_fid_without_the_monitor_is_refused():
+    from gankit.errors import ConfigError
+    from tests.conftest import small_config
+
+    with pytest.raises(ConfigError, match="--monitor-fid"):
+        small_config(best_by="fid").validate()

@@ -73,6 +73,10 @@ class TrainConfig:
     # cheap Parzen estimate after every epoch (this many samples and validation images; 0 = off);
     # a monitor that picks the best epoch, not the reported figure
     monitor_parzen: int = 1000
+    # FID on the domain classifier's features after every epoch, this many fixed-noise samples against as
+    # many validation images (MNIST, Fashion-MNIST; 0 = off)
+    monitor_fid: int = 0
+    best_by: str = "parzen"  # the monitor that picks checkpoints/best.safetensors: parzen (highest) or fid (lowest)
     # training-health monitor after every epoch (collapse, D overwhelming G): off, warn, or stop the run
     health: str = "warn"
 
@@ -98,8 +102,11 @@ class TrainConfig:
             raise ConfigError("model paper-tfd-stage2 needs --g-init-from RUN_DIR, the paper-tfd stage-1 run.")
         if not (math.isfinite(self.checkpoint_minutes) and self.checkpoint_minutes >= 0):
             raise ConfigError(f"checkpoint_minutes must be 0 (off) or positive, got {self.checkpoint_minutes}.")
-        if self.monitor_parzen < 0:
-            raise ConfigError(f"monitor_parzen must be 0 (off) or a positive integer, got {self.monitor_parzen}.")
+        for name in ("monitor_parzen", "monitor_fid"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be 0 (off) or a positive integer, got {getattr(self, name)}.")
+        if self.best_by == "fid" and not self.monitor_fid:
+            raise ConfigError("best_by fid needs the FID monitor: add --monitor-fid 1000 (samples per epoch).")
         if self.max_steps is not None and self.max_steps < 1:
             raise ConfigError(f"max_steps must be a positive integer or null, got {self.max_steps}.")
         for name in ("lr", "lr_min", "d_loss_scale"):
@@ -138,7 +145,8 @@ def choices() -> dict[str, tuple[str, ...]]:
 
     return {"dataset": tuple(DATASETS), "model": tuple(MODELS), "noise": tuple(NOISES),
             "update_order": UPDATE_ORDERS, "g_objective": tuple(G_LOSSES), "d_objective": tuple(D_LOSSES),
-            "precision": PRECISIONS, "optimizer": tuple(OPTIMIZERS), "health": HEALTH_ACTIONS}
+            "precision": PRECISIONS, "optimizer": tuple(OPTIMIZERS), "health": HEALTH_ACTIONS,
+            "best_by": ("parzen", "fid")}
 
 
 def field_types() -> dict[str, Any]:

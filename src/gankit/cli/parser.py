@@ -219,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     runs = sub.add_parser("runs", help="list the runs under a folder, one line each",
                           description="Every run directory under FOLDER (any depth) with its preset, epochs, "
-                                      "best Parzen monitor, last losses, health and latest evaluation.")
+                                      "best monitor (Parzen or FID), last D outputs, health and latest evaluation.")
     runs.add_argument("folder", nargs="?", default="runs", help="folder to search (default runs)")
 
     sub.add_parser(

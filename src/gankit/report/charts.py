@@ -32,6 +32,7 @@ PANELS: dict[str, list[Series]] = {
     "momentum": [("momentum", _get("momentum"))],
     "speed (images/s)": [("images/s", _get("images_per_s"))],
     "Parzen monitor (nats)": [("Parzen LL", _get("parzen_monitor"))],
+    "FID monitor (domain features)": [("FID", _get("fid_monitor"))],
     "diversity (samples / real)": [("diversity", _get("health", "diversity"))],
     "classes (health monitor)": [("classes covered", _get("health", "classes_covered")),
                                  ("KL from uniform x 10", lambda r: _scaled(r, 10))],

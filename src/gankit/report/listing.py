@@ -6,7 +6,7 @@ from pathlib import Path
 
 from gankit.report.record import RunRecord
 
-COLUMNS = ("run", "preset", "epochs", "best Parzen", "D(x)", "D(G(z))", "health", "last evaluation")
+COLUMNS = ("run", "preset", "epochs", "best monitor", "D(x)", "D(G(z))", "health", "last evaluation")
 
 
 def _evaluation(record: RunRecord) -> str:
@@ -31,7 +31,8 @@ def _line(record: RunRecord, root: Path) -> tuple[str, ...]:
     except ValueError:
         name = str(record.path)
     return (name, record.preset, f"{last.get('epoch', 0)}/{planned}" if planned else str(last.get("epoch", 0)),
-            f"{best['parzen_monitor']:.1f} (ep {best['epoch']})" if best else "-",
+            f"{'FID ' if record.monitor == 'fid_monitor' else ''}{best[record.monitor]:.1f} (ep {best['epoch']})"
+            if best else "-",
             f"{last['d_real']:.3f}" if "d_real" in last else "-", f"{last['d_fake']:.3f}" if "d_fake" in last else "-",
             "healthy" if "healthy" in verdict else verdict.split(":")[0], _evaluation(record))
 

@@ -38,10 +38,18 @@ class RunRecord:
     def last(self) -> dict[str, Any]:
         return self.epochs[-1] if self.epochs else {}
 
+    @property
+    def monitor(self) -> str:
+        """The row field that picks best.safetensors: parzen_monitor (highest) or fid_monitor (lowest)."""
+        return "fid_monitor" if self.config.get("best_by") == "fid" else "parzen_monitor"
+
     def best_epoch(self) -> dict[str, Any] | None:
-        """The epoch row with the highest Parzen monitor (the one best.safetensors holds), if monitored."""
-        scored = [r for r in self.epochs if "parzen_monitor" in r]
-        return max(scored, key=lambda r: r["parzen_monitor"]) if scored else None
+        """The epoch row whose monitor was best (the one best.safetensors holds), if monitored."""
+        scored = [r for r in self.epochs if self.monitor in r]
+        if not scored:
+            return None
+        pick = min if self.monitor == "fid_monitor" else max
+        return pick(scored, key=lambda r: r[self.monitor])
 
     def warnings(self) -> list[dict[str, Any]]:
         """Epoch rows whose health verdict was not 'healthy'."""
@@ -86,7 +94,7 @@ def find_runs(folder: str | Path) -> list[Path]:
 
 # fields that say how long and where a run trains, not what it trains: a preset with other values is still that preset
 _RUN_LENGTH = {"epochs", "max_steps", "seed", "device", "data_dir", "checkpoint_every", "checkpoint_minutes",
-               "keep_checkpoints", "sample_every", "grid_size", "monitor_parzen", "health"}
+               "keep_checkpoints", "sample_every", "grid_size", "monitor_parzen", "monitor_fid", "health"}
 
 
 def matching_preset(config: dict[str, Any]) -> str:

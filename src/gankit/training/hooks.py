@@ -17,6 +17,7 @@ import torch
 
 from gankit.config import TrainConfig
 from gankit.data import Splits
+from gankit.errors import ConfigError
 from gankit.figures import save_grid
 from gankit.fileio import atomic_write_bytes
 from gankit.health import Verdict, describe_health, health_stats, judge, mean_pairwise_distance
@@ -104,6 +105,7 @@ class ParzenMonitor(Hook):
         self.valid = splits.valid.float(device)[:n]
         self.z = fixed_noise(n, c, 4, device)
         self.y = cycled_classes(n, spec, device)
+        self.selects = c.best_by == "parzen"  # whether this monitor picks best.safetensors
         self.improved = False
 
     @torch.no_grad()
@@ -122,16 +124,65 @@ class ParzenMonitor(Hook):
                    parzen_monitor_protocol=f"{len(self.z)} samples (fixed z), "
                    f"valid[:{len(self.valid)}], sigma picked on the same images")
         best = trainer.state.best_monitor
-        self.improved = best is None or value > best
+        self.improved = self.selects and (best is None or value > best)
+        if self.improved:
+            trainer.state.best_monitor = value
+
+
+class FidMonitor(Hook):
+    """FID of fixed-noise samples against as many validation images, on the domain classifier's features,
+    each epoch. Like the Parzen monitor it ranks the epochs of one run (validation data only); the
+    figure to report is `gankit evaluate --metrics fid`, against the test split."""
+
+    def __init__(self, c: TrainConfig, splits: Splits, spec: ModelSpec, device: torch.device) -> None:
+        from gankit.metrics.classifier import LABELLED_DATASETS
+
+        self.config, self.splits = c, splits
+        if c.monitor_fid and c.dataset not in LABELLED_DATASETS:
+            raise ConfigError(f"monitor_fid needs a dataset with a domain classifier ({', '.join(LABELLED_DATASETS)}); "
+                              f"{c.dataset} has none: set --monitor-fid 0.")
+        self.n = min(c.monitor_fid, len(splits.valid))
+        self.z = fixed_noise(self.n, c, 6, device) if self.n else None
+        self.y = cycled_classes(self.n, spec, device) if self.n else None
+        self.selects = c.best_by == "fid"
+        self.improved = False
+        self.classifier = None
+        self.real_stats: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    @torch.no_grad()
+    def measure(self, trainer: Trainer) -> float:
+        from gankit.metrics import distances
+        from gankit.metrics.classifier import load_classifier
+        from gankit.metrics.sample_quality import domain_features
+
+        if self.classifier is None:
+            c = self.config
+            self.classifier = load_classifier(c.dataset, c.data_dir, log=trainer.log, splits=self.splits)
+            real = domain_features(self.classifier, self.splits.valid.float()[: self.n])
+            self.real_stats = distances.gaussian_stats(real)
+        with evaluating(trainer.state.G) as g:
+            samples = generate(g, self.z, self.y).float()
+        fake = domain_features(self.classifier, samples)
+        return distances.frechet_distance(*distances.gaussian_stats(fake), *self.real_stats)
+
+    def epoch_end(self, trainer: Trainer, row: dict[str, Any]) -> None:
+        self.improved = False
+        if not self.n:
+            return
+        value = self.measure(trainer)
+        row.update(fid_monitor=round(value, 4), fid_monitor_protocol=f"{self.n} samples (fixed z) against valid[:"
+                   f"{self.n}], domain classifier features")
+        best = trainer.state.best_monitor
+        self.improved = self.selects and (best is None or value < best)
         if self.improved:
             trainer.state.best_monitor = value
 
 
 class BestCheckpoint(Hook):
-    """checkpoints/best.safetensors whenever the Parzen monitor improves; written before the epoch's
-    step checkpoint, so that "best" is never older than the state says."""
+    """checkpoints/best.safetensors whenever the chosen monitor (best_by) improves; written before the
+    epoch's step checkpoint, so that "best" is never older than the state says."""
 
-    def __init__(self, monitor: ParzenMonitor) -> None:
+    def __init__(self, monitor: ParzenMonitor | FidMonitor) -> None:
         self.monitor = monitor
 
     def epoch_end(self, trainer: Trainer, row: dict[str, Any]) -> None:
@@ -227,15 +278,21 @@ class TensorBoardLog(Hook):
 
 
 class HtmlReport(Hook):
-    """RUN/report.html rewritten after every epoch, once its checkpoint is written.
+    """RUN/report.html rewritten after an epoch's checkpoint: after every epoch, unless that would cost
+    more than 5% of the training time (short toy epochs), then as often as 5% allows, and always at the end."""
 
-    seconds: what the last rewrite cost (benchmarks/report_overhead.py measures it against an epoch)."""
+    BUDGET = 0.05
 
-    seconds = 0.0
+    def __init__(self) -> None:
+        self.seconds = 0.0  # what the last rewrite cost
+        self.due = 0.0  # when the next rewrite may start (time.perf_counter)
 
     def epoch_saved(self, trainer: Trainer) -> None:
         from gankit.report import write_report
 
-        start = time.perf_counter()
+        now = time.perf_counter()
+        if now < self.due and not trainer.finished():
+            return
         write_report([trainer.run_dir], warn=trainer.log)
-        self.seconds = time.perf_counter() - start
+        self.seconds = time.perf_counter() - now
+        self.due = now + self.seconds / self.BUDGET

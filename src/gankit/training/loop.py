@@ -33,6 +33,7 @@ from gankit.training.batches import PermutationBatches
 from gankit.training.hooks import (
     BestCheckpoint,
     ConsoleLog,
+    FidMonitor,
     HealthMonitor,
     Hook,
     HtmlReport,
@@ -73,9 +74,10 @@ class Trainer:
         self.step = STEPS[c.update_order]
         self.samples = SampleGrid(c, self.spec, self.device)
         self.parzen = ParzenMonitor(c, self.splits, self.spec, self.device)
+        self.fid = FidMonitor(c, self.splits, self.spec, self.device)
         self.health = HealthMonitor(c, self.splits, self.spec, self.device)
-        self.hooks: list[Hook] = [self.parzen, self.health, MetricsLog(), ConsoleLog(), self.samples,
-                                  BestCheckpoint(self.parzen)]
+        self.hooks: list[Hook] = [self.parzen, self.fid, self.health, MetricsLog(), ConsoleLog(), self.samples,
+                                  BestCheckpoint(self.fid if c.best_by == "fid" else self.parzen)]
         self.hooks += [TensorBoardLog()] if tensorboard else []
         self.hooks += [HtmlReport()] if report else []
         self.iterations_per_epoch = self.batches.per_epoch // c.d_steps
@@ -119,9 +121,10 @@ class Trainer:
         except (KeyError, RuntimeError, TypeError, ValueError, AttributeError) as exc:
             raise CheckpointError(f"{path} does not match this run's models or is missing state ({exc}); "
                                   "resume with the config the checkpoint was written with.") from None
-        if meta["config"].get("monitor_parzen") != self.config.monitor_parzen and self.state.best_monitor is not None:
+        size = f"monitor_{self.config.best_by}"
+        if meta["config"].get(size, 0) != getattr(self.config, size) and self.state.best_monitor is not None:
             # values of monitors of different sizes are not comparable: the best starts again
-            self.log(f"Parzen monitor size changed to {self.config.monitor_parzen}; "
+            self.log(f"{self.config.best_by} monitor size changed to {getattr(self.config, size)}; "
                      f"{self.rundir.best.name} will hold the best epoch under the new monitor")
             self.state.best_monitor = None
 

@@ -54,7 +54,7 @@ class TrainState:
         self.stats = torch.zeros(len(STATS), device=device, dtype=torch.float64)
         self.stats_n = 0
         self.progress = Progress()
-        self.best_monitor: float | None = None  # the highest Parzen monitor so far
+        self.best_monitor: float | None = None  # the best value so far of the monitor named by best_by
 
     def tensors(self) -> dict[str, torch.Tensor]:
         return {

@@ -118,6 +118,23 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from gankit import sweep
+    from gankit.config import apply_overrides, from_preset, load_yaml
+
+    overrides = config_overrides(args)
+    config = from_preset(args.preset or "paper-mnist")  # check the recipe here, before any run starts
+    if args.config:
+        config = load_yaml(args.config, config)
+    config = apply_overrides(config, overrides, "command line").validate()
+    flags = [item for name, value in overrides.items() for item in ("--" + name.replace("_", "-"), str(value))]
+    out = args.out or f"runs/sweep-{args.preset or 'paper-mnist'}"
+    result = sweep.run_sweep(out, sweep.parse_seeds(args.seeds), config.epochs, args.preset, args.config, flags,
+                             args.parallel, log=_stderr)
+    print(sweep.format(result))
+    return 0 if not result["failed"] else 1
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from gankit.report import write_report
 
@@ -147,7 +164,7 @@ def cmd_theory(args: argparse.Namespace) -> int:
 
 COMMANDS = {"train": cmd_train, "sample": cmd_sample, "export": cmd_export, "evaluate": cmd_evaluate,
             "figure": cmd_figure, "reproduce": cmd_reproduce, "theory": cmd_theory, "experiment": cmd_experiment,
-            "report": cmd_report, "runs": cmd_runs}
+            "report": cmd_report, "runs": cmd_runs, "sweep": cmd_sweep}
 
 
 def main(argv: list[str] | None = None) -> int:

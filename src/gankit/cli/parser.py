@@ -50,12 +50,14 @@ def config_overrides(args: argparse.Namespace) -> dict:
     return {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_")}
 
 
-def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+def _add_config_flags(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
     group = parser.add_argument_group("configuration fields (override the preset and --config)")
     types = field_types()
     defaults = TrainConfig()
     named = choices()
     for f in fields(TrainConfig):
+        if f.name in skip:
+            continue
         flag = "--" + f.name.replace("_", "-")
         group.add_argument(
             flag, dest=f"cfg_{f.name}", default=argparse.SUPPRESS, metavar=types[f.name].__name__.upper(),
@@ -204,6 +206,23 @@ def build_parser() -> argparse.ArgumentParser:
     sat.add_argument("--steps", type=positive_int, default=300, help="iterations per run (default 300)")
     sat.add_argument("--dataset", default="mnist")
     sat.add_argument("--data-dir", default=None)
+
+    sweep = sub.add_parser(
+        "sweep", help="one recipe over several seeds, one run per seed, with the spread of their results",
+        description="Train OUT/seed-N for each seed (a complete run is kept, an unfinished one resumed), PARALLEL "
+                    "at a time as separate processes, then print and write OUT/sweep.json: every seed's last and "
+                    "best monitors, their mean and standard deviation over all seeds and over the healthy ones, "
+                    "and OUT/report.html comparing the runs.",
+        epilog="examples:\n  gankit sweep --preset demo-mnist --seeds 0-7 --epochs 10\n"
+               "  gankit sweep --preset paper-mnist --seeds 0,1,2 --parallel 3 --out runs/paper-seeds   (a GPU)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sweep.add_argument("--preset", default=None, help=f"named configuration: {', '.join(PRESETS)}")
+    sweep.add_argument("--config", default=None, help="YAML file of configuration fields")
+    sweep.add_argument("--seeds", required=True, help="seeds, as 0-7 or 0,3,5")
+    sweep.add_argument("--parallel", type=positive_int, default=1, help="runs at a time (default 1)")
+    sweep.add_argument("--out", default=None, help="folder of the runs (default runs/sweep-PRESET)")
+    _add_config_flags(sweep, skip=("seed",))
 
     report = sub.add_parser(
         "report", help="one self-contained HTML page of a run, or of several runs compared",

@@ -1,0 +1,147 @@
+"""`gankit sweep`: one recipe over several seeds, one run directory per seed, so that a recipe is judged
+over seeds and never by one. Runs go `parallel` at a time as separate `python -m gankit train`
+processes (several at once pay off on a GPU, where one small run leaves it idle; on a CPU one at a
+time is the default); a seed whose run is already complete is kept, an unfinished one is resumed.
+Then a table of every seed's last and best monitors, with their mean and standard deviation over all
+seeds and over the seeds the health monitor found healthy, and one report comparing the runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gankit.errors import ConfigError, GankitError
+from gankit.fileio import atomic_write_bytes
+from gankit.report import load_record, write_report
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'0-7' or '0,3,5' or '1-3,9' -> the seeds, in order, each once."""
+    seeds: list[int] = []
+    try:
+        for part in text.split(","):
+            low, _, high = part.strip().partition("-")
+            seeds += range(int(low), int(high or low) + 1)
+    except ValueError:
+        raise ConfigError(f"--seeds {text!r} is not a list of seeds; write it as 0-7 or 0,3,5.") from None
+    if not seeds:
+        raise ConfigError(f"--seeds {text!r} names no seed; write it as 0-7 or 0,3,5.")
+    return list(dict.fromkeys(seeds))
+
+
+def _state(run: Path, epochs: int) -> str:
+    """'done' (epochs trained), 'partial' (has a checkpoint: resume it) or 'new'."""
+    if not (run / "config.yaml").exists():
+        return "new"
+    record = load_record(run)
+    if record.last.get("epoch", 0) >= epochs:
+        return "done"
+    return "partial" if record.checkpoints else "new"
+
+
+def _command(run: Path, seed: int, preset: str | None, config: str | None, flags: list[str], state: str,
+             epochs: int) -> list[str]:
+    base = [sys.executable, "-m", "gankit", "train", "--no-progress"]
+    if state == "partial":  # the run's own config.yaml; only its length may change
+        return [*base, "--resume", str(run), "--epochs", str(epochs)]
+    return [*base, *(["--preset", preset] if preset else []), *(["--config", config] if config else []),
+            *flags, "--seed", str(seed), "--out", str(run)]
+
+
+def run_sweep(out: str | Path, seeds: list[int], epochs: int, preset: str | None = None, config: str | None = None,
+              flags: list[str] | tuple[str, ...] = (), parallel: int = 1,
+              log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Train (or keep, or resume) OUT/seed-N for each seed to `epochs` epochs, `parallel` at a time; then
+    summarise. preset, config and flags are `gankit train`'s, without --seed and --out."""
+    out = Path(out)
+    if any(f == "--seed" or f.startswith("--seed=") or f in ("--out", "--resume") for f in flags):
+        raise ConfigError("gankit sweep sets --seed, --out and --resume itself; give --seeds and --out to the sweep.")
+    out.mkdir(parents=True, exist_ok=True)
+    queue = [(seed, out / f"seed-{seed}") for seed in seeds]
+    running: list[tuple[int, Path, subprocess.Popen, Any]] = []
+    failed: dict[int, str] = {}
+    while queue or running:
+        while queue and len(running) < parallel:
+            seed, run = queue.pop(0)
+            state = _state(run, epochs)
+            if state == "done":
+                log(f"seed {seed}: {run} is complete; kept")
+                continue
+            handle = open(out / f"seed-{seed}.log", "a")
+            log(f"seed {seed}: {'resuming' if state == 'partial' else 'training'} {run}")
+            process = subprocess.Popen(_command(run, seed, preset, config, list(flags), state, epochs), stdout=handle,
+                                       stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            running.append((seed, run, process, handle))
+        time.sleep(0.2)
+        for item in [r for r in running if r[2].poll() is not None]:
+            seed, run, process, handle = item
+            handle.close()
+            running.remove(item)
+            if process.returncode != 0:
+                lines = (out / f"seed-{seed}.log").read_text(errors="replace").strip().splitlines()
+                failed[seed] = lines[-1] if lines else f"exit code {process.returncode}"
+                log(f"seed {seed}: failed: {failed[seed]}")
+    if failed and len(failed) == len(seeds):
+        raise GankitError(f"every seed failed (seed {seeds[0]}: {failed[seeds[0]]}); see {out}/seed-N.log.")
+    return summarise(out, [s for s in seeds if s not in failed], failed)
+
+
+def _mean_std(values: list[float]) -> dict[str, float | int | None]:
+    if not values:
+        return {"n": 0, "mean": None, "std": None}
+    return {"n": len(values), "mean": statistics.fmean(values),
+            "std": statistics.stdev(values) if len(values) > 1 else 0.0}
+
+
+def summarise(out: Path, seeds: list[int], failed: dict[int, str] | None = None) -> dict[str, Any]:
+    """Each seed's row, the mean and standard deviation of each monitor (all seeds; healthy ones), a report."""
+    rows = []
+    for seed in seeds:
+        record = load_record(out / f"seed-{seed}")
+        last, best = record.last, record.best_epoch()
+        health = last.get("health") or {}
+        rows.append({"seed": seed, "epochs": last.get("epoch", 0), "d_real": last.get("d_real"),
+                     "d_fake": last.get("d_fake"), "parzen_monitor": last.get("parzen_monitor"),
+                     "fid_monitor": last.get("fid_monitor"), "classes_covered": health.get("classes_covered"),
+                     "verdict": health.get("verdict"),
+                     "healthy": None if not health else "healthy" in health.get("verdict", ""),
+                     "best_epoch": best["epoch"] if best else None,
+                     "best_monitor": best[record.monitor] if best else None, "monitor": record.monitor})
+    summary: dict[str, Any] = {}
+    for key in ("parzen_monitor", "fid_monitor", "best_monitor", "classes_covered"):
+        values = [r[key] for r in rows if r[key] is not None]
+        healthy = [r[key] for r in rows if r[key] is not None and r["healthy"] is not False]
+        if values:
+            summary[key] = {"all": _mean_std(values), "healthy": _mean_std(healthy)}
+    report = write_report([out / f"seed-{s}" for s in seeds], out / "report.html") if rows else None
+    result = {"out": str(out), "seeds": rows, "summary": summary, "failed": failed or {},
+              "report": str(report) if report else None}
+    atomic_write_bytes(out / "sweep.json", (json.dumps(result, indent=1) + "\n").encode())
+    return result
+
+
+def format(result: dict[str, Any]) -> str:  # noqa: A001  (as the experiments: run and format)
+    def cell(v: Any) -> str:
+        return "-" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
+
+    lines = [f"{'seed':>5} {'epochs':>6} {'D(x)':>6} {'D(G(z))':>8} {'Parzen':>8} {'FID':>8} {'best':>14} "
+             f"{'classes':>7}  health"]
+    for r in result["seeds"]:
+        best = "-" if r["best_monitor"] is None else f"{r['best_monitor']:.2f} (ep {r['best_epoch']})"
+        lines.append(f"{r['seed']:>5} {r['epochs']:>6} {cell(r['d_real']):>6} {cell(r['d_fake']):>8} "
+                     f"{cell(r['parzen_monitor']):>8} {cell(r['fid_monitor']):>8} {best:>14} "
+                     f"{cell(r['classes_covered']):>7}  {r['verdict'] or '-'}")
+    for key, groups in result["summary"].items():
+        parts = [f"{name} ({g['n']}): {g['mean']:.3f} +- {g['std']:.3f}" for name, g in groups.items() if g["n"]]
+        lines.append(f"{key}: " + "; ".join(parts))
+    for seed, why in result["failed"].items():
+        lines.append(f"seed {seed} failed: {why}")
+    lines.append(f"table: {result['out']}/sweep.json" + (f"; report: {result['report']}" if result["report"] else ""))
+    return "\n".join(lines)

@@ -1,0 +1,52 @@
+"""`gankit sweep`: one run per seed, kept when complete, resumed when short; the table's means and
+standard deviations are those of the runs' own metrics."""
+
+from __future__ import annotations
+
+import json
+import statistics
+
+import pytest
+
+from gankit.cli import main
+from gankit.errors import ConfigError
+from gankit.sweep import parse_seeds
+
+
+def test_seed_lists():
+    assert parse_seeds("0-3") == [0, 1, 2, 3] and parse_seeds("5,1,1-2") == [5, 1, 2]
+    for bad in ("a-b", "", "3,x"):
+        with pytest.raises(ConfigError, match="--seeds"):
+            parse_seeds(bad)
+
+
+def test_a_sweep_trains_each_seed_then_keeps_or_extends_it(fixture_dir, tmp_path, capsys):
+    out = tmp_path / "sweep"
+    flags = ["--dataset", "idx", "--data-dir", str(fixture_dir), "--batch-size", "50", "--grid-size", "16",
+             "--monitor-parzen", "100", "--lr", "0.05", "--out", str(out)]
+    assert main(["sweep", "--seeds", "3-4", "--epochs", "1", *flags]) == 0
+    result = json.loads((out / "sweep.json").read_text())
+    assert [r["seed"] for r in result["seeds"]] == [3, 4]
+    monitors = []
+    for seed in (3, 4):
+        config = (out / f"seed-{seed}" / "config.yaml").read_text()
+        assert f"seed: {seed}" in config and "lr: 0.05" in config
+        rows = [json.loads(line) for line in (out / f"seed-{seed}" / "metrics.jsonl").read_text().splitlines()]
+        monitors.append(rows[-1]["parzen_monitor"])
+    summary = result["summary"]["parzen_monitor"]["all"]
+    assert summary["mean"] == pytest.approx(statistics.fmean(monitors))
+    assert summary["std"] == pytest.approx(statistics.stdev(monitors))
+    assert (out / "report.html").exists() and "parzen_monitor: all (2): " in capsys.readouterr().out
+
+    before = (out / "seed-3" / "metrics.jsonl").read_text()
+    assert main(["sweep", "--seeds", "3", "--epochs", "1", *flags]) == 0  # complete: kept, not retrained
+    assert "complete; kept" in capsys.readouterr().err
+    assert (out / "seed-3" / "metrics.jsonl").read_text() == before
+    assert main(["sweep", "--seeds", "3-4", "--epochs", "2", *flags]) == 0  # longer: both resumed
+    assert "resuming" in capsys.readouterr().err
+    assert [r["epochs"] for r in json.loads((out / "sweep.json").read_text())["seeds"]] == [2, 2]
+
+
+def test_a_sweep_refuses_a_bad_recipe_before_training(tmp_path, capsys):
+    assert main(["sweep", "--seeds", "0-1", "--lr", "-1", "--out", str(tmp_path / "s")]) == 1
+    assert "lr must be a positive" in capsys.readouterr().err and not (tmp_path / "s").exists()

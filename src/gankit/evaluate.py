@@ -34,6 +34,8 @@ def evaluate(
     device: str = "cpu",
     splits: Splits | None = None,
     log_to_run: bool = True,
+    features: str = "domain",
+    n_reference: int | None = None,
 ) -> list[dict[str, Any]]:
     """Rows of the named metrics ("all": every metric available for the dataset), in METRICS order.
 
@@ -44,7 +46,7 @@ def evaluate(
         raise ConfigError(f"unknown metric(s) {', '.join(unknown)}; choose from all, {', '.join(METRICS)}.")
     g = source if isinstance(source, LoadedGenerator) else load_generator(source)
     ev = Evaluation(g.dataset(dataset), data_dir or g.config.get("data_dir"), n_samples, n_valid, seed,
-                    resolve_device(device), splits, g.image_size())
+                    resolve_device(device), splits, g.image_size(), features, n_reference)
     run_dir = RunDir.of(g.source)
     rows = []
     for name, metric in METRICS.items():

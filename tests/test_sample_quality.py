@@ -105,6 +105,7 @@ def test_best_by_fid_without_the_monitor_is_refused():
         small_config(best_by="fid").validate()
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
 def test_a_wrong_inception_file_is_refused(tmp_path, monkeypatch):
     from gankit.errors import ConfigError
     from gankit.metrics import inception

@@ -136,6 +136,10 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
 
+# best_by -> (the metrics-row field of the monitor that picks best.safetensors, whether higher is better)
+BEST_BY = {"parzen": ("parzen_monitor", True), "fid": ("fid_monitor", False)}
+
+
 def choices() -> dict[str, tuple[str, ...]]:
     """The fields that take one of a few names, and the names: the keys of the registries."""
     from gankit.data import DATASETS
@@ -146,7 +150,7 @@ def choices() -> dict[str, tuple[str, ...]]:
     return {"dataset": tuple(DATASETS), "model": tuple(MODELS), "noise": tuple(NOISES),
             "update_order": UPDATE_ORDERS, "g_objective": tuple(G_LOSSES), "d_objective": tuple(D_LOSSES),
             "precision": PRECISIONS, "optimizer": tuple(OPTIMIZERS), "health": HEALTH_ACTIONS,
-            "best_by": ("parzen", "fid")}
+            "best_by": tuple(BEST_BY)}
 
 
 def field_types() -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import Any
 from gankit.errors import ConfigError, GankitError
 from gankit.fileio import atomic_write_bytes
 from gankit.report import load_record, write_report
+from gankit.report.record import healthy
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -110,16 +111,15 @@ def summarise(out: Path, seeds: list[int], failed: dict[int, str] | None = None)
         rows.append({"seed": seed, "epochs": last.get("epoch", 0), "d_real": last.get("d_real"),
                      "d_fake": last.get("d_fake"), "parzen_monitor": last.get("parzen_monitor"),
                      "fid_monitor": last.get("fid_monitor"), "classes_covered": health.get("classes_covered"),
-                     "verdict": health.get("verdict"),
-                     "healthy": None if not health else "healthy" in health.get("verdict", ""),
+                     "verdict": health.get("verdict"), "healthy": healthy(last),
                      "best_epoch": best["epoch"] if best else None,
                      "best_monitor": best[record.monitor] if best else None, "monitor": record.monitor})
     summary: dict[str, Any] = {}
     for key in ("parzen_monitor", "fid_monitor", "best_monitor", "classes_covered"):
         values = [r[key] for r in rows if r[key] is not None]
-        healthy = [r[key] for r in rows if r[key] is not None and r["healthy"] is not False]
+        well = [r[key] for r in rows if r[key] is not None and r["healthy"] is not False]  # not judged ill
         if values:
-            summary[key] = {"all": _mean_std(values), "healthy": _mean_std(healthy)}
+            summary[key] = {"all": _mean_std(values), "healthy": _mean_std(well)}
     report = write_report([out / f"seed-{s}" for s in seeds], out / "report.html") if rows else None
     result = {"out": str(out), "seeds": rows, "summary": summary, "failed": failed or {},
               "report": str(report) if report else None}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gankit.report.record import RunRecord
+from gankit.report.record import RunRecord, healthy
 
 COLUMNS = ("run", "preset", "epochs", "best monitor", "D(x)", "D(G(z))", "health", "last evaluation")
 
@@ -34,7 +34,7 @@ def _line(record: RunRecord, root: Path) -> tuple[str, ...]:
             f"{'FID ' if record.monitor == 'fid_monitor' else ''}{best[record.monitor]:.1f} (ep {best['epoch']})"
             if best else "-",
             f"{last['d_real']:.3f}" if "d_real" in last else "-", f"{last['d_fake']:.3f}" if "d_fake" in last else "-",
-            "healthy" if "healthy" in verdict else verdict.split(":")[0], _evaluation(record))
+            "healthy" if healthy(last) else verdict.split(":")[0], _evaluation(record))
 
 
 def format_runs(records: list[RunRecord], root: Path) -> str:

@@ -14,6 +14,7 @@ import jinja2
 
 from gankit.errors import ConfigError
 from gankit.fileio import atomic_write_bytes
+from gankit.nets import MODELS, is_conditional
 from gankit.report import charts
 from gankit.report.record import RunRecord, load_record
 
@@ -57,6 +58,8 @@ def _protocol(row: dict[str, Any]) -> list[tuple[str, str]]:
 def _run_view(record: RunRecord) -> dict[str, Any]:
     """What the template shows of one run, with the images already encoded."""
     epochs = sorted(record.grids)
+    strip, slider = _spread(epochs, STRIP_GRIDS), _spread(epochs, MAX_SLIDER_GRIDS)
+    uris = {e: data_uri(record.grids[e].read_bytes()) for e in {*strip, *slider}}  # each grid read once
     last = record.last
     best = record.best_epoch()
     evaluations = []
@@ -76,7 +79,7 @@ def _run_view(record: RunRecord) -> dict[str, Any]:
         "config": [(k, str(v)) for k, v in record.config.items()],
         "epochs_done": last.get("epoch", 0), "epochs_planned": record.config.get("epochs"),
         "steps": last.get("step", 0), "wall_s": last.get("wall_s", 0.0),
-        "conditional": str(record.config.get("model", "")).startswith(("cgan", "cdcgan")),
+        "conditional": record.config.get("model") in MODELS and is_conditional(record.config["model"]),
         "toy": str(record.config.get("dataset", "")).startswith("toy"),  # its "grids" are plots, not images
         "last": [(k, _number(last[k])) for k in ("d_loss", "g_loss", "d_real", "d_fake", "images_per_s",
                                                   "parzen_monitor", "fid_monitor") if k in last],
@@ -85,9 +88,9 @@ def _run_view(record: RunRecord) -> dict[str, Any]:
         "warned": [r["epoch"] for r in record.warnings()],
         "best": None if best is None else {"epoch": best["epoch"], "value": _number(best[record.monitor]),
                                            "unit": "FID" if record.monitor == "fid_monitor" else "nats"},
-        "strip": [(e, data_uri(record.grids[e].read_bytes())) for e in _spread(epochs, STRIP_GRIDS)],
+        "strip": [(e, uris[e]) for e in strip],
         "grid_count": len(epochs),
-        "slider": [(e, data_uri(record.grids[e].read_bytes())) for e in _spread(epochs, MAX_SLIDER_GRIDS)],
+        "slider": [(e, uris[e]) for e in slider],
         "histogram": None if not counts else data_uri(charts.class_histogram(
             counts, title=f"classes of the fixed-noise samples, epoch {last['epoch']}")),
         "figures": [(f.name, data_uri(f.read_bytes())) for f in record.figures],

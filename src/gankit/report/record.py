@@ -10,7 +10,9 @@ from typing import Any
 
 import yaml
 
+from gankit.config import BEST_BY, TrainConfig
 from gankit.errors import ConfigError
+from gankit.presets import PRESETS
 from gankit.rundir import RunDir
 
 
@@ -40,20 +42,26 @@ class RunRecord:
 
     @property
     def monitor(self) -> str:
-        """The row field that picks best.safetensors: parzen_monitor (highest) or fid_monitor (lowest)."""
-        return "fid_monitor" if self.config.get("best_by") == "fid" else "parzen_monitor"
+        """The row field that picks best.safetensors (config.BEST_BY): parzen_monitor or fid_monitor."""
+        return BEST_BY[self.config.get("best_by", "parzen")][0]
 
     def best_epoch(self) -> dict[str, Any] | None:
         """The epoch row whose monitor was best (the one best.safetensors holds), if monitored."""
         scored = [r for r in self.epochs if self.monitor in r]
         if not scored:
             return None
-        pick = min if self.monitor == "fid_monitor" else max
+        pick = max if BEST_BY[self.config.get("best_by", "parzen")][1] else min
         return pick(scored, key=lambda r: r[self.monitor])
 
     def warnings(self) -> list[dict[str, Any]]:
         """Epoch rows whose health verdict was not 'healthy'."""
-        return [r for r in self.epochs if "health" in r and "healthy" not in r["health"].get("verdict", "healthy")]
+        return [r for r in self.epochs if healthy(r) is False]
+
+
+def healthy(row: dict[str, Any]) -> bool | None:
+    """Whether an epoch row's health verdict was healthy; None when the health monitor did not judge it."""
+    verdict = (row.get("health") or {}).get("verdict")
+    return None if verdict is None else "healthy" in verdict
 
 
 def load_record(path: str | Path, warn: Callable[[str], None] = lambda m: None) -> RunRecord:
@@ -99,9 +107,6 @@ _RUN_LENGTH = {"epochs", "max_steps", "seed", "device", "data_dir", "checkpoint_
 
 def matching_preset(config: dict[str, Any]) -> str:
     """The preset this configuration is (apart from run length, seed and outputs), else 'custom'."""
-    from gankit.config import TrainConfig
-    from gankit.presets import PRESETS
-
     defaults = TrainConfig().to_dict()
     for name, fields in PRESETS.items():
         expected = {**defaults, **fields}

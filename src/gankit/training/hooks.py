@@ -105,8 +105,7 @@ class ParzenMonitor(Hook):
         self.valid = splits.valid.float(device)[:n]
         self.z = fixed_noise(n, c, 4, device)
         self.y = cycled_classes(n, spec, device)
-        self.selects = c.best_by == "parzen"  # whether this monitor picks best.safetensors
-        self.improved = False
+        self.value: float | None = None  # this epoch's, unrounded; None when off
 
     @torch.no_grad()
     def measure(self, g: torch.nn.Module) -> tuple[float, float]:
@@ -116,17 +115,12 @@ class ParzenMonitor(Hook):
         return best_sigma(parzen_log_likelihoods(self.valid, samples, SIGMA_GRID).double().mean(1))
 
     def epoch_end(self, trainer: Trainer, row: dict[str, Any]) -> None:
-        self.improved = False
         if not len(self.valid):
             return
-        value, sigma = self.measure(trainer.state.G)
-        row.update(parzen_monitor=round(value, 3), parzen_monitor_sigma=round(sigma, 4),
+        self.value, sigma = self.measure(trainer.state.G)
+        row.update(parzen_monitor=round(self.value, 3), parzen_monitor_sigma=round(sigma, 4),
                    parzen_monitor_protocol=f"{len(self.z)} samples (fixed z), "
                    f"valid[:{len(self.valid)}], sigma picked on the same images")
-        best = trainer.state.best_monitor
-        self.improved = self.selects and (best is None or value > best)
-        if self.improved:
-            trainer.state.best_monitor = value
 
 
 class FidMonitor(Hook):
@@ -144,8 +138,7 @@ class FidMonitor(Hook):
         self.n = min(c.monitor_fid, len(splits.valid))
         self.z = fixed_noise(self.n, c, 6, device) if self.n else None
         self.y = cycled_classes(self.n, spec, device) if self.n else None
-        self.selects = c.best_by == "fid"
-        self.improved = False
+        self.value: float | None = None  # this epoch's, unrounded; None when off
         self.classifier = None
         self.real_stats: tuple[torch.Tensor, torch.Tensor] | None = None
 
@@ -166,27 +159,26 @@ class FidMonitor(Hook):
         return distances.frechet_distance(*distances.gaussian_stats(fake), *self.real_stats)
 
     def epoch_end(self, trainer: Trainer, row: dict[str, Any]) -> None:
-        self.improved = False
         if not self.n:
             return
-        value = self.measure(trainer)
-        row.update(fid_monitor=round(value, 4), fid_monitor_protocol=f"{self.n} samples (fixed z) against valid[:"
-                   f"{self.n}], domain classifier features")
-        best = trainer.state.best_monitor
-        self.improved = self.selects and (best is None or value < best)
-        if self.improved:
-            trainer.state.best_monitor = value
+        self.value = self.measure(trainer)
+        row.update(fid_monitor=round(self.value, 4), fid_monitor_protocol=f"{self.n} samples (fixed z) against "
+                   f"valid[:{self.n}], domain classifier features")
 
 
 class BestCheckpoint(Hook):
     """checkpoints/best.safetensors whenever the chosen monitor (best_by) improves; written before the
     epoch's step checkpoint, so that "best" is never older than the state says."""
 
-    def __init__(self, monitor: ParzenMonitor | FidMonitor) -> None:
-        self.monitor = monitor
+    def __init__(self, monitor: ParzenMonitor | FidMonitor, higher_is_better: bool) -> None:
+        self.monitor, self.higher_is_better = monitor, higher_is_better
 
     def epoch_end(self, trainer: Trainer, row: dict[str, Any]) -> None:
-        if self.monitor.improved:
+        value, best = self.monitor.value, trainer.state.best_monitor
+        if value is None:
+            return
+        if best is None or (value > best if self.higher_is_better else value < best):
+            trainer.state.best_monitor = value
             trainer.write_checkpoint(trainer.rundir.best)
 
 

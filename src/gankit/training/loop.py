@@ -21,7 +21,7 @@ import torch
 from tqdm import tqdm
 
 from gankit import checkpoint
-from gankit.config import TrainConfig, save_yaml
+from gankit.config import BEST_BY, TrainConfig, save_yaml
 from gankit.data import Splits, load_dataset
 from gankit.errors import CheckpointError, ConfigError, GankitError, TrainingDiverged
 from gankit.nets import is_conditional
@@ -77,7 +77,8 @@ class Trainer:
         self.fid = FidMonitor(c, self.splits, self.spec, self.device)
         self.health = HealthMonitor(c, self.splits, self.spec, self.device)
         self.hooks: list[Hook] = [self.parzen, self.fid, self.health, MetricsLog(), ConsoleLog(), self.samples,
-                                  BestCheckpoint(self.fid if c.best_by == "fid" else self.parzen)]
+                                  BestCheckpoint(self.fid if c.best_by == "fid" else self.parzen,
+                                                 higher_is_better=BEST_BY[c.best_by][1])]
         self.hooks += [TensorBoardLog()] if tensorboard else []
         self.hooks += [HtmlReport()] if report else []
         self.iterations_per_epoch = self.batches.per_epoch // c.d_steps

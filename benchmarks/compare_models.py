@@ -32,10 +32,10 @@ def row(name: str, samples: torch.Tensor, splits, classifier, real_features) -> 
     parzen = parzen_evaluate(samples, valid, test)
     fake = domain_features(classifier, samples)
     kid, kid_se = distances.kid(fake, real_features)
-    low, high = distances.fid_bootstrap(fake, real_features)
+    fid, low, high = distances.fid_bootstrap(fake, real_features)
     classes = class_stats(classifier, samples)
     out = {"model": name, "parzen_ll": round(parzen.test_ll, 1), "parzen_se": round(parzen.test_se, 1),
-           "fid": round(distances.fid(fake, real_features), 2), "fid_ci95": [round(low, 2), round(high, 2)],
+           "fid": round(fid, 2), "fid_ci95": [round(low, 2), round(high, 2)],
            "kid": round(kid, 4), "kid_se": round(kid_se, 4),
            **{k: round(v, 3) for k, v in distances.prdc(fake, real_features).items()},
            "classes_covered": classes["classes_covered"], "kl_from_uniform": round(classes["kl_from_uniform"], 4)}

@@ -55,8 +55,8 @@ def test_fid_interval_holds_the_value_and_narrows_with_more_samples():
     widths = []
     for n in (500, 4000):
         fake = 0.3 + torch.randn(n, 8, generator=gen, dtype=torch.float64)
-        low, high = distances.fid_bootstrap(fake, real, n_boot=40)
-        assert low <= distances.fid(fake, real) <= high
+        fid, low, high = distances.fid_bootstrap(fake, real, n_boot=40)
+        assert fid == distances.fid(fake, real) and low <= fid <= high
         widths.append(high - low)
     assert widths[1] < widths[0] / 2  # 8x the samples: about 1/sqrt(8) the width
 

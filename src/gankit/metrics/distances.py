@@ -37,10 +37,12 @@ def fid(fake: torch.Tensor, real: torch.Tensor) -> float:
     return frechet_distance(*gaussian_stats(fake), *gaussian_stats(real))
 
 
-def fid_bootstrap(fake: torch.Tensor, real: torch.Tensor, n_boot: int = 50, seed: int = 0) -> tuple[float, float]:
-    """A 95% normal-bootstrap interval, FID +- 1.96 sd, with sd over resamples of the generated set (the real
-    one fixed). Percentiles would not do: resampling with replacement repeats samples, which raises FID
-    by itself, so every resample can lie above the estimate; their spread is still the estimate's."""
+def fid_bootstrap(fake: torch.Tensor, real: torch.Tensor, n_boot: int = 50,
+                  seed: int = 0) -> tuple[float, float, float]:
+    """FID and its 95% normal-bootstrap interval (fid, low, high): FID +- 1.96 sd, with sd over resamples of
+    the generated set (the real one fixed). Percentiles would not do: resampling with replacement repeats
+    samples, which raises FID by itself, so every resample can lie above the estimate; their spread is
+    still the estimate's."""
     gen = torch.Generator().manual_seed(seed)
     mu_r, s_r = gaussian_stats(real)
     point = frechet_distance(*gaussian_stats(fake), mu_r, s_r)
@@ -48,7 +50,7 @@ def fid_bootstrap(fake: torch.Tensor, real: torch.Tensor, n_boot: int = 50, seed
                                                                                generator=gen)]), mu_r, s_r)
                            for _ in range(n_boot)], dtype=torch.float64)
     half = 1.96 * float(values.std())
-    return max(0.0, point - half), point + half
+    return point, max(0.0, point - half), point + half
 
 
 def _poly_kernel(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

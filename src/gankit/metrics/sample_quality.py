@@ -78,10 +78,10 @@ class FID(_FeatureMetric):
 
     def compute(self, g: LoadedGenerator, ev: Evaluation) -> dict[str, Any]:
         sets = feature_sets(g, ev)
-        low, high = distances.fid_bootstrap(sets["fake"], sets["real"], n_boot=50, seed=ev.seed)
+        fid, low, high = distances.fid_bootstrap(sets["fake"], sets["real"], n_boot=50, seed=ev.seed)
         note = {"note": f"FID is biased upwards at n = {ev.n_samples}; compare only at equal n"} \
             if ev.n_samples < SMALL_N else {}
-        return {"metric": "fid", "fid": round(distances.fid(sets["fake"], sets["real"]), 4),
+        return {"metric": "fid", "fid": round(fid, 4),
                 "fid_ci95": [round(low, 4), round(high, 4)],
                 "interval": "FID +- 1.96 sd over 50 bootstrap resamples of the generated samples",
                 **sets["protocol"], **note}

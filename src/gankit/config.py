@@ -20,7 +20,7 @@ from gankit.errors import ConfigError
 from gankit.fileio import atomic_write_bytes
 from gankit.presets import PRESETS
 
-UPDATE_ORDERS = ("simultaneous", "sequential")
+UPDATE_ORDERS = ("simultaneous", "sequential", "elbo")  # elbo: the VAE models' step
 PRECISIONS = ("fp32", "bf16")
 HEALTH_ACTIONS = ("off", "warn", "stop")
 IMAGE_SIZES = (32, 64, 128)
@@ -123,14 +123,26 @@ class TrainConfig:
             raise ConfigError(f"unrolled_steps must be 0 or more, got {self.unrolled_steps}.")
         if self.unrolled_steps and self.update_order != "sequential":
             raise ConfigError("unrolled_steps needs --update-order sequential.")
-        if self.update_order == "simultaneous" and self.d_steps != 1:
+        if self.update_order != "sequential" and self.d_steps != 1:
             raise ConfigError(
-                "d_steps > 1 needs update_order 'sequential' (a simultaneous update moves D and G "
+                f"d_steps > 1 needs update_order 'sequential' (a {self.update_order} update moves both nets "
                 "once per batch); set --update-order sequential or --d-steps 1."
             )
+        self._validate_vae()
         if self.device not in ("auto", "cpu") and not self.device.startswith("cuda"):
             raise ConfigError(f"device = {self.device!r} is not valid; use auto, cpu or cuda[:N].")
         return self
+
+    def _validate_vae(self) -> None:
+        from gankit.nets import is_vae
+
+        if is_vae(self.model) != (self.update_order == "elbo"):
+            raise ConfigError(f"model {self.model} is a VAE and trains with --update-order elbo; start from the "
+                              "vae-mnist preset." if is_vae(self.model) else
+                              f"update_order elbo trains a VAE, but model {self.model} is a GAN; choose a vae-* "
+                              "model or the simultaneous or sequential order.")
+        if is_vae(self.model) and self.noise != "gaussian":
+            raise ConfigError(f"a VAE's prior is N(0, I): model {self.model} needs --noise gaussian.")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -13,6 +13,7 @@ from gankit.generator import LoadedGenerator, load_generator
 from gankit.metrics.base import Evaluation, Metric
 from gankit.metrics.class_accuracy import ClassAccuracy
 from gankit.metrics.classifier import ClassHistogram
+from gankit.metrics.likelihood import IWAE
 from gankit.metrics.parzen import ParzenMetric
 from gankit.metrics.sample_quality import FID, KID, PRDC
 from gankit.rundir import RunDir
@@ -20,7 +21,7 @@ from gankit.runtime import resolve_device
 
 # name -> metric; a new metric is one file (see metrics/base.py) plus one line here
 METRICS: dict[str, Metric] = {"parzen": ParzenMetric(), "classes": ClassHistogram(), "class-accuracy": ClassAccuracy(),
-                              "fid": FID(), "kid": KID(), "prdc": PRDC()}
+                              "fid": FID(), "kid": KID(), "prdc": PRDC(), "iwae": IWAE()}
 
 
 def evaluate(
@@ -36,6 +37,7 @@ def evaluate(
     log_to_run: bool = True,
     features: str = "domain",
     n_reference: int | None = None,
+    importance_samples: int = 1000,
 ) -> list[dict[str, Any]]:
     """Rows of the named metrics ("all": every metric available for the dataset), in METRICS order.
 
@@ -46,7 +48,7 @@ def evaluate(
         raise ConfigError(f"unknown metric(s) {', '.join(unknown)}; choose from all, {', '.join(METRICS)}.")
     g = source if isinstance(source, LoadedGenerator) else load_generator(source)
     ev = Evaluation(g.dataset(dataset), data_dir or g.config.get("data_dir"), n_samples, n_valid, seed,
-                    resolve_device(device), splits, g.image_size(), features, n_reference)
+                    resolve_device(device), splits, g.image_size(), features, n_reference, importance_samples)
     run_dir = RunDir.of(g.source)
     rows = []
     for name, metric in METRICS.items():

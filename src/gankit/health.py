@@ -80,8 +80,11 @@ class Verdict:
         return not (self.collapsed or self.d_overwhelms)
 
 
-def judge(row: dict, epoch: int) -> Verdict:
-    """Read a health row (from health_stats plus the epoch's mean D(x), D(G(z))) into a verdict."""
+def judge(row: dict, epoch: int, blurred: bool = False) -> Verdict:
+    """Read a health row (from health_stats plus the epoch's mean D(x), D(G(z))) into a verdict.
+
+    blurred: the samples are mean images (a VAE's), less spread than real ones by design, so low
+    diversity is blur rather than collapse and is not judged; the classes still are."""
     reasons = []
     collapsed = False
     if "classes_covered" in row:
@@ -90,7 +93,7 @@ def judge(row: dict, epoch: int) -> Verdict:
         if row["classes_covered"] < math.ceil(MIN_CLASSES_FRACTION * classes) or share > MAX_CLASS_SHARE:
             collapsed = True
             reasons.append(f"{row['classes_covered']} of {classes} classes, {share:.0%} drawn as {top}")
-    if row["diversity"] < MIN_DIVERSITY:
+    if not blurred and row["diversity"] < MIN_DIVERSITY:
         collapsed = True
         reasons.append(f"samples {row['diversity']:.2f}x as spread as real images")
     d_real, d_fake = row.get("d_real"), row.get("d_fake")

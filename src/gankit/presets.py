@@ -9,6 +9,8 @@ ADAM = {"optimizer": "adam", "lr": 2e-4, "lr_decay": 1.0}  # Adam(2e-4, beta1 0.
 # DCGAN alternates: a D step, then a G step from fresh noise (k = 1); with one simultaneous step for both, D
 # overwhelmed G on a folder of emoji (D(G(z)) 0.04 at epoch 5 against 0.15 alternating; see the README)
 DCGAN = {**ADAM, "update_order": "sequential"}
+VAE = {"update_order": "elbo", "noise": "gaussian", "z_dim": 32, "optimizer": "adam", "lr": 1e-3, "lr_decay": 1.0,
+       "adam_beta1": 0.9}
 
 PRESETS: dict[str, dict[str, Any]] = {
     # The official code's MNIST run (goodfeli/adversarial mnist.yaml): simultaneous update,
@@ -44,6 +46,13 @@ PRESETS: dict[str, dict[str, Any]] = {
     "cgan-mnist": {"model": "cgan-mlp", **ADAM, "epochs": 50},  # 50: every class drawn as asked >= 95%
     "cdcgan-fashion-mnist": {"dataset": "fashion-mnist", "model": "cdcgan", "image_size": 32, **DCGAN,
                              "batch_size": 128, "epochs": 10},
+    # the VAE (Kingma & Welling 2014), the seeds' other model family: Adam 1e-3, z of 32, Gaussian likelihood
+    "vae-mnist": {**VAE, "model": "vae-mlp-gaussian", "epochs": 50},
+    "vae-mnist-bernoulli": {**VAE, "model": "vae-mlp-bernoulli", "epochs": 50},  # dynamically binarized MNIST
+    "vae-fashion-mnist": {**VAE, "dataset": "fashion-mnist", "model": "vae-conv-gaussian", "image_size": 32,
+                          "epochs": 20},
+    "vae-folder": {**VAE, "dataset": "folder", "model": "vae-conv-gaussian", "image_size": 64, "batch_size": 64,
+                   "epochs": 25, "monitor_parzen": 0},
     "paper-cifar10-conv": {"dataset": "cifar10", "model": "paper-cifar10-conv", "noise": "gaussian",
                            "lr": 0.004, "batch_size": 128},
 }

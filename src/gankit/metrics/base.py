@@ -30,6 +30,7 @@ class Evaluation:
     image_size: int | None = None  # the size G draws at, when the data are brought to it (MNIST at 32 px)
     features: str = "domain"  # the feature space of FID, KID and precision/recall: domain or inception
     n_reference: int | None = None  # real test images they compare against (None: the whole test split)
+    importance_samples: int = 1000  # k of a VAE's IWAE bound
     cache: dict[str, Any] = field(default_factory=dict)  # what several metrics share (features), made once
 
     def data(self) -> Splits:

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from gankit.errors import ConfigError
-from gankit.nets import conditional, dcgan
+from gankit.nets import conditional, dcgan, vae
 from gankit.nets import paper_models as paper
 from gankit.nets.paper import ConvMaxoutDiscriminator, DeconvGenerator, MaxoutDiscriminator, MLPGenerator, max_norm_
 from gankit.nets.spec import ModelSpec
@@ -22,17 +22,19 @@ from gankit.nets.spec import ModelSpec
 __all__ = [
     "MODELS", "NOISES", "ConvMaxoutDiscriminator", "DeconvGenerator", "MLPGenerator", "MaxoutDiscriminator",
     "Model", "ModelSpec", "build_discriminator", "build_generator", "build_models", "discriminate", "evaluating",
-    "generate", "is_conditional", "max_norm_", "sample_noise",
+    "generate", "is_conditional", "is_vae", "max_norm_", "sample_noise",
 ]
 
 
 class Model(NamedTuple):
     """G and D builders. A conditional model's G is called G(z, y) and its D D(x, generator, y), with y
-    the class indices; an unconditional one's G(z) and D(x, generator)."""
+    the class indices; an unconditional one's G(z) and D(x, generator). A VAE's "G" is its decoder and its
+    "D" its encoder (nets/vae.py), trained by the elbo step."""
 
     generator: Callable[[ModelSpec, torch.Tensor | None, torch.Generator | None], nn.Module]
     discriminator: Callable[[ModelSpec, torch.Generator | None], nn.Module]
     conditional: bool = False
+    vae: bool = False
 
 
 MODELS: dict[str, Model] = {
@@ -47,11 +49,19 @@ MODELS: dict[str, Model] = {
     "dcgan": Model(dcgan.dcgan_g, dcgan.dcgan_d),
     "dcgan-sn": Model(dcgan.dcgan_g, dcgan.dcgan_sn_d),
     "cdcgan": Model(dcgan.cdcgan_g, dcgan.cdcgan_d, conditional=True),
+    "vae-mlp-gaussian": Model(vae.mlp_gaussian_decoder, vae.mlp_encoder, vae=True),
+    "vae-mlp-bernoulli": Model(vae.mlp_bernoulli_decoder, vae.mlp_encoder, vae=True),
+    "vae-conv-gaussian": Model(vae.conv_gaussian_decoder, vae.conv_encoder, vae=True),
+    "vae-conv-bernoulli": Model(vae.conv_bernoulli_decoder, vae.conv_encoder, vae=True),
 }
 
 
 def is_conditional(model: str) -> bool:
     return _model(model).conditional
+
+
+def is_vae(model: str) -> bool:
+    return _model(model).vae
 
 
 def generate(g: nn.Module, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:

@@ -22,7 +22,7 @@ from gankit.figures import save_grid
 from gankit.fileio import atomic_write_bytes
 from gankit.health import Verdict, describe_health, health_stats, judge, mean_pairwise_distance
 from gankit.metrics.parzen import SIGMA_GRID, best_sigma, parzen_log_likelihoods
-from gankit.nets import ModelSpec, evaluating, generate, sample_noise
+from gankit.nets import ModelSpec, evaluating, generate, is_vae, sample_noise
 
 if TYPE_CHECKING:
     from gankit.training.loop import Trainer
@@ -214,7 +214,8 @@ class HealthMonitor(Hook):
         start = time.perf_counter()
         stats = health_stats(trainer.state.G, self.z, self.real_spread, self.image_shape,
                              self.classifier(trainer.log), self.y)
-        verdict = judge({**stats, "d_real": row["d_real"], "d_fake": row["d_fake"]}, row["epoch"])
+        verdict = judge({**stats, "d_real": row.get("d_real"), "d_fake": row.get("d_fake")}, row["epoch"],
+                        blurred=is_vae(self.config.model))
         row["health"] = {**stats, "verdict": verdict.message, "seconds": round(time.perf_counter() - start, 3)}
         before = (False, False) if self.verdict is None else (self.verdict.collapsed, self.verdict.d_overwhelms)
         if (verdict.collapsed, verdict.d_overwhelms) != before:  # the run falls ill, changes illness, or recovers
@@ -242,11 +243,21 @@ class MetricsLog(Hook):
         trainer.rundir.append_row(row)
 
 
+# how the console names each step statistic, and its digits
+STAT_LABELS = {"d_loss": ("D loss", 4), "g_loss": ("G loss", 4), "d_real": ("D(x)", 3), "d_fake": ("D(G(z))", 3),
+               "neg_elbo": ("-ELBO", 2), "reconstruction": ("-log p(x|z)", 2), "kl": ("KL", 2)}
+
+
+def describe_stats(names: tuple[str, ...] | list[str], values: list[float]) -> str:
+    """A step's statistics as the console shows them: 'D loss 0.6931  G loss ...' or '-ELBO 98.10  ...'."""
+    return "  ".join(f"{STAT_LABELS[n][0]} {v:.{STAT_LABELS[n][1]}f}" for n, v in zip(names, values))
+
+
 class ConsoleLog(Hook):
     def epoch_end(self, trainer: Trainer, row: dict[str, Any]) -> None:
+        names = trainer.state.stat_names
         trainer.log(
-            f"epoch {row['epoch']}: D loss {row['d_loss']:.4f}  G loss {row['g_loss']:.4f}  "
-            f"D(x) {row['d_real']:.3f}  D(G(z)) {row['d_fake']:.3f}  lr {row['lr']:.5f}  "
+            f"epoch {row['epoch']}: {describe_stats(names, [row[n] for n in names])}  lr {row['lr']:.5f}  "
             f"momentum {row['momentum']:.3f}  {row['images_per_s']:.0f} img/s  {row['epoch_s']:.1f} s"
             + (f"  Parzen monitor {row['parzen_monitor']:.1f}" if "parzen_monitor" in row else "")
         )

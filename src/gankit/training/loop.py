@@ -33,6 +33,7 @@ from gankit.training.batches import PermutationBatches
 from gankit.training.hooks import (
     BestCheckpoint,
     ConsoleLog,
+    describe_stats,
     FidMonitor,
     HealthMonitor,
     Hook,
@@ -42,7 +43,7 @@ from gankit.training.hooks import (
     SampleGrid,
     TensorBoardLog,
 )
-from gankit.training.state import STATS, Progress, TrainState
+from gankit.training.state import Progress, TrainState
 from gankit.training.steps import STEPS
 
 
@@ -219,9 +220,8 @@ class Trainer:
                 now = time.perf_counter()
                 if self.progress_bar and now - last_refresh > 1.0:
                     last_refresh = now
-                    mean = (s.stats / s.stats_n).tolist()
                     seen = s.stats_n * c.batch_size * c.d_steps
-                    bar.set_postfix_str(f"D {mean[0]:.3f} G {mean[1]:.3f} D(x) {mean[2]:.2f} D(G(z)) {mean[3]:.2f} "
+                    bar.set_postfix_str(f"{describe_stats(s.stat_names, (s.stats / s.stats_n).tolist())} "
                                         f"{seen / (p.epoch_s + now - start):.0f} img/s")
                 if self._stop_signal:
                     break
@@ -253,7 +253,7 @@ class Trainer:
                                    "nothing from this epoch was saved; lower --lr or resume from the last checkpoint.")
         p.epoch += 1
         row = {
-            "kind": "train", "epoch": p.epoch, "step": p.step, **dict(zip(STATS, (round(v, 6) for v in means))),
+            "kind": "train", "epoch": p.epoch, "step": p.step, **dict(zip(self.state.stat_names, (round(v, 6) for v in means))),
             "lr": learning_rate(p.step, c.lr, c.lr_decay, c.lr_min),
             "momentum": momentum(p.epoch, c.momentum_start, c.momentum_end, c.momentum_saturate),
             "images_per_s": round(seen / max(p.epoch_s, 1e-9), 1),

@@ -19,7 +19,14 @@ from gankit.nets import ModelSpec, build_models
 from gankit.optim import make_optimizer
 from gankit.runtime import place
 
-STATS = ("d_loss", "g_loss", "d_real", "d_fake")  # summed per iteration, averaged per epoch
+# what a step returns, summed per iteration and averaged per epoch: a GAN's losses and D's mean outputs, or a
+# VAE's negative ELBO with its two terms (nats per image)
+GAN_STATS = ("d_loss", "g_loss", "d_real", "d_fake")
+VAE_STATS = ("neg_elbo", "reconstruction", "kl")
+
+
+def stat_names(update_order: str) -> tuple[str, ...]:
+    return VAE_STATS if update_order == "elbo" else GAN_STATS
 
 
 @dataclass
@@ -35,7 +42,7 @@ class Progress:
 
 
 class TrainState:
-    """G and D with their optimisers, the noise/dropout and data-order generators, the epoch's sums."""
+    """G and D (a VAE's decoder and encoder) with their optimisers, the noise/dropout and data-order generators, the epoch's sums."""
 
     def __init__(self, config: TrainConfig, spec: ModelSpec, pixel_mean: torch.Tensor | None,
                  device: torch.device) -> None:
@@ -51,7 +58,8 @@ class TrainState:
         # order of examples does not depend on the device).
         self.rng = torch.Generator(device).manual_seed(config.seed + 1)
         self.data_rng = torch.Generator().manual_seed(config.seed + 2)
-        self.stats = torch.zeros(len(STATS), device=device, dtype=torch.float64)
+        self.stat_names = stat_names(config.update_order)
+        self.stats = torch.zeros(len(self.stat_names), device=device, dtype=torch.float64)
         self.stats_n = 0
         self.progress = Progress()
         self.best_monitor: float | None = None  # the best value so far of the monitor named by best_by
@@ -90,7 +98,7 @@ class TrainState:
         return stats_ok and all(bool(torch.isfinite(p).all()) for p in (*self.G.parameters(), *self.D.parameters()))
 
     def close_epoch(self) -> list[float]:
-        """The epoch's mean of each of STATS; the sums start again."""
+        """The epoch's mean of each of stat_names; the sums start again."""
         means = (self.stats / max(self.stats_n, 1)).tolist()
         self.stats.zero_()
         self.stats_n = 0

@@ -4,8 +4,10 @@
   at the current parameters from the same samples and dropout masks, then both updated.
 * ``sequential`` (Algorithm 1 as printed): k updates of D, each on a fresh real batch, then one
   update of G from fresh noise, optionally through D unrolled (Metz et al., 2016).
+* ``elbo``: not a GAN's; a VAE's encoder ("D") and decoder ("G") both step up the ELBO of one batch.
 
-Each step returns the detached (d_loss, g_loss, D(x), D(G(z))) of its last D and G evaluations.
+A GAN step returns the detached (d_loss, g_loss, D(x), D(G(z))) of its last D and G evaluations, the
+elbo step (-ELBO, -log p(x|z), KL) (state.stat_names).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import torch
 
 from gankit.config import TrainConfig
 from gankit.nets import discriminate, generate, max_norm_, sample_noise
+from gankit.nets.vae import elbo_terms
 from gankit.objectives import d_loss, g_loss
 from gankit.runtime import autocast
 from gankit.training.batches import PermutationBatches
@@ -96,5 +99,17 @@ def unrolled_logits(s: TrainState, batches: PermutationBatches, c: TrainConfig, 
     return d(fake, fake_y)
 
 
+def elbo_step(s: TrainState, batches: PermutationBatches, c: TrainConfig, lr: float, mu: float) -> torch.Tensor:
+    x, _ = batches.next(s.progress, s.data_rng)
+    x = s.G.observe(x, s.rng)
+    with autocast(batches.device, c.precision):
+        log_px, kl = elbo_terms(s.D, s.G, x, s.rng)
+        loss = (kl - log_px).mean()
+    grads = torch.autograd.grad(loss, s.opt_d.params + s.opt_g.params)
+    s.opt_d.step(grads[: len(s.opt_d.params)], lr, mu)
+    s.opt_g.step(grads[len(s.opt_d.params):], lr, mu)
+    return torch.stack([loss.detach(), -log_px.detach().mean(), kl.detach().mean()]).double()
+
+
 Step = Callable[[TrainState, PermutationBatches, TrainConfig, float, float], torch.Tensor]
-STEPS: dict[str, Step] = {"simultaneous": simultaneous_step, "sequential": sequential_step}
+STEPS: dict[str, Step] = {"simultaneous": simultaneous_step, "sequential": sequential_step, "elbo": elbo_step}

@@ -33,7 +33,6 @@ from gankit.training.batches import PermutationBatches
 from gankit.training.hooks import (
     BestCheckpoint,
     ConsoleLog,
-    describe_stats,
     FidMonitor,
     HealthMonitor,
     Hook,
@@ -42,6 +41,7 @@ from gankit.training.hooks import (
     ParzenMonitor,
     SampleGrid,
     TensorBoardLog,
+    describe_stats,
 )
 from gankit.training.state import Progress, TrainState
 from gankit.training.steps import STEPS
@@ -253,7 +253,8 @@ class Trainer:
                                    "nothing from this epoch was saved; lower --lr or resume from the last checkpoint.")
         p.epoch += 1
         row = {
-            "kind": "train", "epoch": p.epoch, "step": p.step, **dict(zip(self.state.stat_names, (round(v, 6) for v in means))),
+            "kind": "train", "epoch": p.epoch, "step": p.step,
+            **dict(zip(self.state.stat_names, (round(v, 6) for v in means))),
             "lr": learning_rate(p.step, c.lr, c.lr_decay, c.lr_min),
             "momentum": momentum(p.epoch, c.momentum_start, c.momentum_end, c.momentum_saturate),
             "images_per_s": round(seen / max(p.epoch_s, 1e-9), 1),

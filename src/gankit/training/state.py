@@ -42,7 +42,8 @@ class Progress:
 
 
 class TrainState:
-    """G and D (a VAE's decoder and encoder) with their optimisers, the noise/dropout and data-order generators, the epoch's sums."""
+    """G and D (a VAE's decoder and encoder) with their optimisers, the noise/dropout and data-order
+    generators, the epoch's sums."""
 
     def __init__(self, config: TrainConfig, spec: ModelSpec, pixel_mean: torch.Tensor | None,
                  device: torch.device) -> None:

@@ -1,12 +1,15 @@
 """Every model family through the same metrics on one dataset: Parzen LL (Table 1's protocol), FID and
-KID, precision, recall, density and coverage (the domain classifier's features), classes covered.
+KID, precision, recall, density and coverage (the domain classifier's features), classes covered, and
+for a VAE its own IWAE bound on log p(x) (importance samples and test images recorded).
 
 Sources are exported generators, run directories, or two baselines built here: real training images
 (the ceiling) and a k-means mixture of 100 diagonal Gaussians. 10,000 samples each, seed 0, against
 the test split. Usage:
 
     python benchmarks/compare_models.py --dataset mnist --out docs/results/compare-mnist.json \\
-        "paper GAN=docs/models/paper-mnist-G.safetensors" "conditional GAN=docs/models/cgan-mnist-G.safetensors"
+        "paper GAN=docs/models/paper-mnist-G.safetensors" "VAE=runs/vae-mnist"
+
+A VAE must be given as its run directory or training checkpoint (the IWAE bound needs its encoder).
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ from pathlib import Path
 import torch
 
 from gankit.data import load_dataset
+from gankit.evaluate import evaluate
 from gankit.experiments.table1 import kmeans_mixture_samples
 from gankit.generator import load_generator
 from gankit.metrics import distances
 from gankit.metrics.classifier import as_28, class_stats, load_classifier
 from gankit.metrics.parzen import parzen_evaluate
 from gankit.metrics.sample_quality import domain_features
+from gankit.nets import is_vae
 
 
 def row(name: str, samples: torch.Tensor, splits, classifier, real_features) -> dict:
@@ -48,6 +53,8 @@ def main() -> None:
     parser.add_argument("sources", nargs="*", help="NAME=PATH of an exported G, checkpoint or run directory")
     parser.add_argument("--dataset", default="mnist")
     parser.add_argument("--n-samples", type=int, default=10000)
+    parser.add_argument("--importance-samples", type=int, default=1000, help="k of a VAE's IWAE bound")
+    parser.add_argument("--iwae-test", type=int, default=None, help="test images of the IWAE bound (default all)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     splits = load_dataset(args.dataset, log=lambda m: None)
@@ -62,6 +69,12 @@ def main() -> None:
         g = load_generator(path)
         rows.append({**row(name, g.sample(args.n_samples, seed=0), splits, classifier, real_features),
                      "source": path, "epoch": g.epoch})
+        if is_vae(g.model):
+            (iwae,) = evaluate(g, ["iwae"], splits=splits, n_reference=args.iwae_test,
+                               importance_samples=args.importance_samples, log_to_run=False)
+            rows[-1].update({k: iwae[k] for k in ("iwae_ll", "iwae_se", "elbo", "importance_samples", "n_test",
+                                                   "likelihood", "data")})
+            print(json.dumps({k: rows[-1][k] for k in ("model", "iwae_ll", "elbo", "importance_samples")}))
     result = {"dataset": args.dataset, "n_samples": args.n_samples, "seed": 0, "reference": "test split",
               "features": "domain classifier, penultimate layer (128)", "classifier_test_accuracy":
               classifier.test_accuracy, "rows": rows}

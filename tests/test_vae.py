@@ -13,6 +13,8 @@ from gankit.config import TrainConfig, apply_overrides, from_preset
 from gankit.errors import ConfigError
 from gankit.nets import ModelSpec, build_models
 from gankit.nets.vae import SIGMA_MIN, elbo_terms, iwae_bound, kl_to_prior
+from gankit.report.charts import panels_drawn
+from gankit.report.record import load_record
 from tests.conftest import quiet_trainer, small_config
 
 
@@ -158,6 +160,10 @@ def test_a_vae_trains_samples_exports_and_evaluates_like_a_gan(splits, fixture_d
     assert iwae["kind"] == "iwae" and iwae["iwae_ll"] >= iwae["elbo"] and iwae["n_test"] == 100
     # seeds 0-9: -53.5 to -63.5 nats; after one step (the decoder near the mean image) -134
     assert iwae["iwae_ll"] > -90
+    assert main(["report", str(run)]) == 0
+    page = (run / "report.html").read_text()
+    assert "VAE objective (nats per image)" in panels_drawn([load_record(run)]) and "D loss" not in page
+    assert "iwae_ll" in page and "neg_elbo" in page
     assert main(["sample", str(run), "--n", "16", "--out", str(tmp_path / "s.png")]) == 0
     assert main(["export", str(run), "--out", str(tmp_path / "dec.safetensors")]) == 0
     assert main(["evaluate", str(tmp_path / "dec.safetensors"), "--dataset", "idx", "--data-dir", str(fixture_dir),

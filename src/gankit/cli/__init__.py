@@ -28,7 +28,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     progress = trainer.run(resume=bool(args.resume))
     if progress.stopped_by is not None:  # a clean stop is not a finished job: exit as shells do (128 + signal)
         return 128 + int(getattr(signal.Signals, progress.stopped_by, signal.SIGTERM))
-    print(trainer.summary())
+    if trainer.ranks.main:  # under torchrun, one summary
+        print(trainer.summary())
     return 0
 
 

@@ -30,6 +30,8 @@ def _get(*keys: str) -> Callable[[dict[str, Any]], float | None]:
 PANELS: dict[str, list[Series]] = {
     "losses": [("D loss", _get("d_loss")), ("G loss", _get("g_loss"))],
     "discriminator outputs": [("mean D(x)", _get("d_real")), ("mean D(G(z))", _get("d_fake"))],
+    "VAE objective (nats per image)": [("-ELBO", _get("neg_elbo")), ("-log p(x|z)", _get("reconstruction")),
+                                       ("KL(q || prior)", _get("kl"))],
     "learning rate": [("lr", _get("lr"))],
     "momentum": [("momentum", _get("momentum"))],
     "speed (images/s)": [("images/s", _get("images_per_s"))],

@@ -45,7 +45,7 @@ def _main_fields(row: dict[str, Any]) -> list[tuple[str, str]]:
     """The headline numbers of an evaluation row; the rest of it is its protocol."""
     keys = ["test_ll", "test_se", "sigma", "mean", "min", "min_class", "classes_covered", "classes",
             "kl_from_uniform", "largest_class_share", "fid", "fid_ci95", "kid", "kid_se", "precision", "recall",
-            "density", "coverage"]
+            "density", "coverage", "iwae_ll", "iwae_se", "elbo"]
     return [(k, "[" + ", ".join(_number(v) for v in row[k]) + "]" if isinstance(row[k], list) else _number(row[k]))
             for k in keys if k in row and not isinstance(row[k], dict)]
 
@@ -81,8 +81,8 @@ def _run_view(record: RunRecord) -> dict[str, Any]:
         "steps": last.get("step", 0), "wall_s": last.get("wall_s", 0.0),
         "conditional": record.config.get("model") in MODELS and is_conditional(record.config["model"]),
         "toy": str(record.config.get("dataset", "")).startswith("toy"),  # its "grids" are plots, not images
-        "last": [(k, _number(last[k])) for k in ("d_loss", "g_loss", "d_real", "d_fake", "images_per_s",
-                                                  "parzen_monitor", "fid_monitor") if k in last],
+        "last": [(k, _number(last[k])) for k in ("d_loss", "g_loss", "d_real", "d_fake", "neg_elbo", "reconstruction",
+                                                  "kl", "images_per_s", "parzen_monitor", "fid_monitor") if k in last],
         "verdict": (last.get("health") or {}).get("verdict"),
         "health": [(r["epoch"], r["health"].get("verdict", "")) for r in record.epochs if "health" in r],
         "warned": [r["epoch"] for r in record.warnings()],

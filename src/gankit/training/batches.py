@@ -2,7 +2,8 @@
 workers). Images stored as uint8 stay uint8 (a quarter of float32's memory) and become floats one
 batch at a time; a conditional model gets each image's class with it. A split that fits in half the
 device's free memory lives there (no host synchronisation); a larger one stays in (pinned) host memory
-and each batch is copied over as it is drawn, with the same batches either way. DDP shards belong here."""
+and each batch is copied over as it is drawn, with the same batches either way. Under torchrun each
+rank draws the same global batch of indices and keeps its own slice."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import math
 import torch
 
 from gankit.data import Split
+from gankit.distributed import Ranks
 from gankit.training.state import Progress
 
 Batch = tuple[torch.Tensor, torch.Tensor | None]  # (images (N, C*H*W) as the model sees them, classes or None)
@@ -28,7 +30,9 @@ class PermutationBatches:
     """Minibatches in the order of one random permutation per epoch, drawn on the CPU."""
 
     def __init__(self, split: Split, batch_size: int, device: torch.device, labels: bool = False,
-                 budget: float | None = None) -> None:
+                 budget: float | None = None, ranks: Ranks | None = None) -> None:
+        """batch_size: the global batch, all ranks together."""
+        self.ranks = ranks or Ranks()
         self.uint8 = split.images.dtype == torch.uint8 and split.transform == "unit"
         images = split.images if self.uint8 else split.float()
         budget = resident_budget(device) if budget is None else budget
@@ -60,7 +64,7 @@ class PermutationBatches:
         m = self.batch_size
         if self.perm is None:
             self.perm = torch.randperm(len(self.images), generator=rng).to(self.home)
-        idx = self.perm[progress.batch * m : (progress.batch + 1) * m]
+        idx = self.ranks.shard(self.perm[progress.batch * m : (progress.batch + 1) * m])
         progress.batch += 1
         return self._take(idx)
 

@@ -23,6 +23,7 @@ from tqdm import tqdm
 from gankit import checkpoint
 from gankit.config import BEST_BY, TrainConfig, save_yaml
 from gankit.data import Splits, load_dataset
+from gankit.distributed import Ranks, from_environment, rank_device
 from gankit.errors import CheckpointError, ConfigError, GankitError, TrainingDiverged
 from gankit.nets import is_conditional
 from gankit.optim import learning_rate, momentum
@@ -52,12 +53,19 @@ class Trainer:
 
     def __init__(self, config: TrainConfig, run_dir: str | Path, splits: Splits | None = None,
                  progress_bar: bool = True, log: Callable[[str], None] | None = None, report: bool = False,
-                 tensorboard: bool = False) -> None:
-        """report: rewrite RUN/report.html after each epoch; tensorboard: write TensorBoard events."""
+                 tensorboard: bool = False, ranks: Ranks | None = None) -> None:
+        """report: rewrite RUN/report.html after each epoch; tensorboard: write TensorBoard events;
+        ranks: torchrun's processes (default: read from the environment), of which rank 0 writes."""
         self.config = c = config.validate()
-        self.run_dir, self.rundir, self.progress_bar = Path(run_dir), RunDir(run_dir), progress_bar
-        self.log = log or (lambda msg: print(msg, file=sys.stderr))
-        self.device = resolve_device(c.device)
+        device = resolve_device(c.device)
+        self.ranks = ranks or from_environment(device)
+        self.device = rank_device(device, self.ranks)
+        self.run_dir, self.rundir = Path(run_dir), RunDir(run_dir)
+        self.progress_bar = progress_bar and self.ranks.main
+        self.log = (log or (lambda msg: print(msg, file=sys.stderr))) if self.ranks.main else (lambda msg: None)
+        if c.batch_size % self.ranks.world:
+            raise ConfigError(f"batch_size {c.batch_size} does not split evenly over {self.ranks.world} processes; "
+                              "choose a batch size divisible by --nproc_per_node.")
         self.splits = splits if splits is not None else load_dataset(c.dataset, c.data_dir, image_size=c.image_size)
         train = self.splits.train
         conditional = is_conditional(c.model)
@@ -70,8 +78,8 @@ class Trainer:
         self.spec, self.image_shape = self.splits.model_spec(c.z_dim, conditional), self.splits.image_shape
         # what the run trains on: a resume must find the same images, whatever folder they now sit in
         self.data_fingerprint = {"train_images": len(train), "crc32": zlib.crc32(train.images.numpy().tobytes())}
-        self.batches = PermutationBatches(train, c.batch_size, self.device, labels=conditional)
-        self.state = TrainState(c, self.spec, train.float().mean(0), self.device)
+        self.batches = PermutationBatches(train, c.batch_size, self.device, labels=conditional, ranks=self.ranks)
+        self.state = TrainState(c, self.spec, train.float().mean(0), self.device, self.ranks)
         self.step = STEPS[c.update_order]
         self.samples = SampleGrid(c, self.spec, self.device)
         self.parzen = ParzenMonitor(c, self.splits, self.spec, self.device)
@@ -82,9 +90,12 @@ class Trainer:
                                                  higher_is_better=BEST_BY[c.best_by][1])]
         self.hooks += [TensorBoardLog()] if tensorboard else []
         self.hooks += [HtmlReport()] if report else []
+        if not self.ranks.main:  # the other ranks train; rank 0 alone measures and writes
+            self.hooks = []
         self.iterations_per_epoch = self.batches.per_epoch // c.d_steps
         self._stop_signal: str | None = None
         self._stop_error: Callable[[Path], GankitError] | None = None
+        self._ended_by_peer = False  # rank 0's hook stopped the run (torchrun)
         self._lock: RunLock | None = None
         self._last_save = time.perf_counter()
 
@@ -109,8 +120,15 @@ class Trainer:
         return {**self.state.tensors(), **self.batches.tensors()}
 
     def save_checkpoint(self) -> Path:
-        path = self.write_checkpoint(self.rundir.checkpoint_path(self.progress.step))
-        self.rundir.prune(self.config.keep_checkpoints)
+        """Every rank calls this; rank 0 writes (all ranks hold the same state, the running sums averaged)."""
+        if self.ranks.world > 1:
+            self.ranks.sum(self.state.stats).div_(self.ranks.world)
+        path = self.rundir.checkpoint_path(self.progress.step)
+        if self.ranks.main:
+            self.write_checkpoint(path)
+            self.rundir.prune(self.config.keep_checkpoints)
+        elif not self.state.is_finite():
+            raise TrainingDiverged(f"training diverged at step {self.progress.step}; rank 0 says what to do.")
         self._last_save = time.perf_counter()
         return path
 
@@ -154,6 +172,16 @@ class Trainer:
         return self.progress
 
     def _start_run_dir(self, resume: bool) -> None:
+        if not self.ranks.main:  # rank 0 checks and prepares the folder; the others then read it
+            self.ranks.barrier()
+            found = self.rundir.checkpoints()
+            if resume and found:
+                self.load_checkpoint(found[-1])
+            return
+        self._start_main_run_dir(resume)
+        self.ranks.barrier()
+
+    def _start_main_run_dir(self, resume: bool) -> None:
         self.rundir.create()
         self._lock = RunLock(self.run_dir)
         removed = self.rundir.remove_stale_temporaries()
@@ -188,7 +216,7 @@ class Trainer:
 
     def finished(self) -> bool:
         c, p = self.config, self.progress
-        return p.epoch >= c.epochs or (c.max_steps is not None and p.step >= c.max_steps)
+        return p.epoch >= c.epochs or (c.max_steps is not None and p.step >= c.max_steps) or self._ended_by_peer
 
     def stop_after_epoch(self, error: Callable[[Path], GankitError]) -> None:
         """Let a hook end the run after this epoch's checkpoint, with error(checkpoint path)."""
@@ -223,9 +251,12 @@ class Trainer:
                     seen = s.stats_n * c.batch_size * c.d_steps
                     bar.set_postfix_str(f"{describe_stats(s.stat_names, (s.stats / s.stats_n).tolist())} "
                                         f"{seen / (p.epoch_s + now - start):.0f} img/s")
-                if self._stop_signal:
+                due = bool(c.checkpoint_minutes) and now - self._last_save > 60 * c.checkpoint_minutes
+                stop, due = self.ranks.any(self._stop_signal is not None, due and self.ranks.main)
+                if stop:  # under torchrun, a signal any rank caught stops all of them at this iteration
+                    self._stop_signal = self._stop_signal or "SIGTERM"
                     break
-                if c.checkpoint_minutes and now - self._last_save > 60 * c.checkpoint_minutes:
+                if due:
                     self._bank_time(start, now)
                     self.save_checkpoint()  # a kill loses at most checkpoint_minutes of training
                     start = last_refresh = time.perf_counter()
@@ -247,6 +278,8 @@ class Trainer:
     def _end_epoch(self) -> None:
         c, p = self.config, self.progress
         seen = self.state.stats_n * c.batch_size * c.d_steps
+        if self.ranks.world > 1:
+            self.ranks.sum(self.state.stats).div_(self.ranks.world)
         means = self.state.close_epoch()
         if not all(math.isfinite(v) for v in means):
             raise TrainingDiverged(f"training diverged in epoch {p.epoch + 1} (losses became NaN or infinite); "
@@ -269,5 +302,10 @@ class Trainer:
             self.save_checkpoint()
         for hook in self.hooks:
             hook.epoch_saved(self)
-        if self._stop_error is not None:
-            raise self._stop_error(self.save_checkpoint())
+        (stop,) = self.ranks.any(self._stop_error is not None)
+        if stop:
+            path = self.save_checkpoint()
+            if self._stop_error is None:
+                self._ended_by_peer = True
+                return
+            raise self._stop_error(path)

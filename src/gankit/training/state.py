@@ -14,6 +14,7 @@ import torch
 
 from gankit import checkpoint
 from gankit.config import TrainConfig
+from gankit.distributed import Ranks
 from gankit.generator import load_stage1_into
 from gankit.nets import ModelSpec, build_models
 from gankit.optim import make_optimizer
@@ -46,7 +47,9 @@ class TrainState:
     generators, the epoch's sums."""
 
     def __init__(self, config: TrainConfig, spec: ModelSpec, pixel_mean: torch.Tensor | None,
-                 device: torch.device) -> None:
+                 device: torch.device, ranks: Ranks | None = None) -> None:
+        self.ranks = ranks or Ranks()  # torchrun's processes; every rank holds this same state
+        self.seed = config.seed
         self.G, self.D = build_models(config.model, spec, pixel_mean, config.seed)
         if config.g_init_from:
             load_stage1_into(self.G, config.g_init_from)
@@ -64,6 +67,11 @@ class TrainState:
         self.stats_n = 0
         self.progress = Progress()
         self.best_monitor: float | None = None  # the best value so far of the monitor named by best_by
+
+    def local_rng(self, draw: int = 0) -> torch.Generator:
+        """Where a step's per-example draws come from: rng in a single process, under torchrun the rank's own
+        (draw numbers the calls within one step)."""
+        return self.ranks.local_generator(self.rng, self.seed, self.progress.step, draw)
 
     def tensors(self) -> dict[str, torch.Tensor]:
         return {

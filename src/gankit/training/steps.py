@@ -33,21 +33,28 @@ def _stats(loss_d: torch.Tensor, loss_g: torch.Tensor, real_logits: torch.Tensor
     ]).double()
 
 
+def noise(s: TrainState, c: TrainConfig, device: torch.device) -> torch.Tensor:
+    """This rank's slice of the global batch's noise (all of it in a single process)."""
+    return s.ranks.shard(sample_noise(c.batch_size, c.z_dim, c.noise, s.rng, device))
+
+
 def simultaneous_step(s: TrainState, batches: PermutationBatches, c: TrainConfig, lr: float,
                       mu: float) -> torch.Tensor:
     device = batches.device
     real, y = batches.next(s.progress, s.data_rng)  # a conditional G draws the classes of the real batch
-    z = sample_noise(c.batch_size, c.z_dim, c.noise, s.rng, device)
+    z = noise(s, c, device)
+    drop = s.local_rng()
     with autocast(device, c.precision):
         fake = generate(s.G, z, y)
-        real_logits = discriminate(s.D, real, s.rng, y)
-        fake_logits = discriminate(s.D, fake, s.rng, y)
+        real_logits = discriminate(s.D, real, drop, y)
+        fake_logits = discriminate(s.D, fake, drop, y)
         loss_d = d_loss(real_logits, fake_logits, c.d_loss_scale, c.d_objective)
         loss_g = g_loss(fake_logits, c.g_objective)
     grads_d = torch.autograd.grad(loss_d, s.opt_d.params, retain_graph=True)
     grads_g = torch.autograd.grad(loss_g, s.opt_g.params)
-    s.opt_d.step(grads_d, lr, mu)
-    s.opt_g.step(grads_g, lr, mu)
+    grads = s.ranks.average((*grads_d, *grads_g))  # one all-reduce for both nets under torchrun
+    s.opt_d.step(grads[: len(grads_d)], lr, mu)
+    s.opt_g.step(grads[len(grads_d):], lr, mu)
     if c.max_norm:
         max_norm_([s.G, s.D], c.max_norm)
     return _stats(loss_d, loss_g, real_logits, fake_logits)
@@ -56,26 +63,28 @@ def simultaneous_step(s: TrainState, batches: PermutationBatches, c: TrainConfig
 def sequential_step(s: TrainState, batches: PermutationBatches, c: TrainConfig, lr: float,
                     mu: float) -> torch.Tensor:
     device = batches.device
-    for _ in range(c.d_steps):
+    for i in range(c.d_steps):
         real, y = batches.next(s.progress, s.data_rng)
-        z = sample_noise(c.batch_size, c.z_dim, c.noise, s.rng, device)
+        z = noise(s, c, device)
+        drop = s.local_rng(i)
         with autocast(device, c.precision):
             with torch.no_grad():
                 fake = generate(s.G, z, y)
-            real_logits = discriminate(s.D, real, s.rng, y)
-            fake_logits = discriminate(s.D, fake, s.rng, y)
+            real_logits = discriminate(s.D, real, drop, y)
+            fake_logits = discriminate(s.D, fake, drop, y)
             loss_d = d_loss(real_logits, fake_logits, c.d_loss_scale, c.d_objective)
-        s.opt_d.step(torch.autograd.grad(loss_d, s.opt_d.params), lr, mu)
+        s.opt_d.step(s.ranks.average(torch.autograd.grad(loss_d, s.opt_d.params)), lr, mu)
         if c.max_norm:
             max_norm_([s.D], c.max_norm)
-    z = sample_noise(c.batch_size, c.z_dim, c.noise, s.rng, device)
+    z = noise(s, c, device)
+    drop = s.local_rng(c.d_steps)
     with autocast(device, c.precision):  # G's update draws the classes of the last real batch
-        if c.unrolled_steps:
+        if c.unrolled_steps:  # the unrolled D steps stay on each rank's own batches
             g_fake_logits = unrolled_logits(s, batches, c, generate(s.G, z, y), lr, y)
         else:
-            g_fake_logits = discriminate(s.D, generate(s.G, z, y), s.rng, y)
+            g_fake_logits = discriminate(s.D, generate(s.G, z, y), drop, y)
         loss_g = g_loss(g_fake_logits, c.g_objective)
-    s.opt_g.step(torch.autograd.grad(loss_g, s.opt_g.params), lr, mu)
+    s.opt_g.step(s.ranks.average(torch.autograd.grad(loss_g, s.opt_g.params)), lr, mu)
     if c.max_norm:
         max_norm_([s.G], c.max_norm)
     return _stats(loss_d, loss_g, real_logits, fake_logits)
@@ -101,11 +110,12 @@ def unrolled_logits(s: TrainState, batches: PermutationBatches, c: TrainConfig, 
 
 def elbo_step(s: TrainState, batches: PermutationBatches, c: TrainConfig, lr: float, mu: float) -> torch.Tensor:
     x, _ = batches.next(s.progress, s.data_rng)
-    x = s.G.observe(x, s.rng)
+    gen = s.local_rng()
+    x = s.G.observe(x, gen)
     with autocast(batches.device, c.precision):
-        log_px, kl = elbo_terms(s.D, s.G, x, s.rng)
+        log_px, kl = elbo_terms(s.D, s.G, x, gen)
         loss = (kl - log_px).mean()
-    grads = torch.autograd.grad(loss, s.opt_d.params + s.opt_g.params)
+    grads = s.ranks.average(torch.autograd.grad(loss, s.opt_d.params + s.opt_g.params))
     s.opt_d.step(grads[: len(s.opt_d.params)], lr, mu)
     s.opt_g.step(grads[len(s.opt_d.params):], lr, mu)
     return torch.stack([loss.detach(), -log_px.detach().mean(), kl.detach().mean()]).double()

@@ -52,9 +52,10 @@ def test_two_ranks_with_half_batches_train_what_one_process_trains(fixture_dir, 
     out = gankit_train([*common(fixture_dir, *extra), "--out", str(tmp_path / "two")], 2)
     assert out.stdout.count("done: 2 epochs") == 1  # one summary, from rank 0
     one, two = final_weights(tmp_path / "one"), final_weights(tmp_path / "two")
-    # 20 iterations: at most 3e-8 (seeds 0-3 simultaneous, 0-2 sequential; float sums in another order); a rank on the
-    # wrong half, or gradients summed instead of averaged, moves weights by 1e-3 or more
-    assert max(float((one[k] - two[k]).abs().max()) for k in one) < 1e-6
+    # 20 iterations, seeds 0-9 and both orders: at most 4.5e-8 (float sums in another order), once 3.5e-6 (seed 0,
+    # simultaneous: a maxout tie broken the other way); both ranks on the first half: 4.9e-3; gradients summed
+    # instead of averaged: 0.39
+    assert max(float((one[k] - two[k]).abs().max()) for k in one) < 1e-4
     a, b = rows(tmp_path / "one"), rows(tmp_path / "two")
     assert len(b) == 2  # rank 0 alone wrote the epoch rows
     for r, s in zip(a, b):  # the epoch's means are over the whole global batch

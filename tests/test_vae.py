@@ -147,7 +147,7 @@ def test_a_vae_run_resumes_bit_identically(splits, tmp_path):
 def test_a_vae_trains_samples_exports_and_evaluates_like_a_gan(splits, fixture_dir, tmp_path, capsys):
     run = tmp_path / "vae"
     args = ["--dataset", "idx", "--data-dir", str(fixture_dir), "--batch-size", "50", "--grid-size", "16",
-            "--monitor-parzen", "0", "--health", "off"]
+            "--monitor-parzen", "0", "--monitor-fid", "0", "--best-by", "parzen", "--health", "off"]
     assert main(["train", "--preset", "vae-mnist-bernoulli", "--epochs", "3", "--out", str(run), *args]) == 0
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     # seeds 0-9 on the fixture: -ELBO falls from 134-135 nats (epoch 1) to 69-78 (epoch 3), ratio 0.51-0.58

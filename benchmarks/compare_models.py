@@ -10,6 +10,7 @@ the test split. Usage:
         "paper GAN=docs/models/paper-mnist-G.safetensors" "VAE=runs/vae-mnist"
 
 A VAE must be given as its run directory or training checkpoint (the IWAE bound needs its encoder).
+--grid FILE draws each model's first 36 samples side by side (--grid-only: that alone, no metrics).
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ import torch
 from gankit.data import load_dataset
 from gankit.evaluate import evaluate
 from gankit.experiments.table1 import kmeans_mixture_samples
+from gankit.figures import make_grid
 from gankit.generator import load_generator
 from gankit.metrics import distances
 from gankit.metrics.classifier import as_28, class_stats, load_classifier
 from gankit.metrics.parzen import parzen_evaluate
 from gankit.metrics.sample_quality import domain_features
 from gankit.nets import is_vae
+from gankit.plots import plt, save_figure
 
 
 def row(name: str, samples: torch.Tensor, splits, classifier, real_features) -> dict:
@@ -48,6 +51,18 @@ def row(name: str, samples: torch.Tensor, splits, classifier, real_features) -> 
     return out
 
 
+def draw_grids(named: list[tuple[str, torch.Tensor]], path: str) -> None:
+    """Each model's first 36 samples as a 6 x 6 grid, side by side, titled."""
+    fig, axes = plt.subplots(1, len(named), figsize=(2.0 * len(named), 2.35))
+    for ax, (name, samples) in zip(axes, named):
+        grid = make_grid(as_28(samples[:36]).view(-1, 1, 28, 28), 6)
+        ax.imshow(grid.squeeze(-1) if grid.shape[-1] == 1 else grid, cmap="gray", vmin=0, vmax=255)
+        ax.set_title(name, fontsize=7)
+        ax.axis("off")
+    fig.tight_layout(pad=0.3)
+    save_figure(fig, path, dpi=110)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("sources", nargs="*", help="NAME=PATH of an exported G, checkpoint or run directory")
@@ -56,7 +71,17 @@ def main() -> None:
     parser.add_argument("--importance-samples", type=int, default=1000, help="k of a VAE's IWAE bound")
     parser.add_argument("--iwae-test", type=int, default=None, help="test images of the IWAE bound (default all)")
     parser.add_argument("--out", required=True)
+    parser.add_argument("--grid", default=None, help="also draw every model's samples side by side into this PNG")
+    parser.add_argument("--grid-only", action="store_true", help="draw --grid and compute nothing else")
     args = parser.parse_args()
+    if args.grid_only:
+        splits = load_dataset(args.dataset, log=lambda m: None)
+        named = [("real test images", splits.test.float()[:36])]
+        for source in args.sources:
+            name, _, path = source.partition("=")
+            named.append((name, load_generator(path).sample(36, seed=0)))
+        draw_grids(named, args.grid)
+        return
     splits = load_dataset(args.dataset, log=lambda m: None)
     classifier = load_classifier(args.dataset, splits=splits, log=lambda m: None)
     real_features = domain_features(classifier, splits.test.float())
@@ -78,6 +103,10 @@ def main() -> None:
     result = {"dataset": args.dataset, "n_samples": args.n_samples, "seed": 0, "reference": "test split",
               "features": "domain classifier, penultimate layer (128)", "classifier_test_accuracy":
               classifier.test_accuracy, "rows": rows}
+    if args.grid:
+        draw_grids([("real test images", splits.test.float()[:36])] +
+                   [(s.partition("=")[0], load_generator(s.partition("=")[2]).sample(36, seed=0))
+                    for s in args.sources], args.grid)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
 

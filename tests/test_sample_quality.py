@@ -70,6 +70,18 @@ def test_fid_rows_are_logged_with_their_protocol(real_mnist_cache, tmp_path):
         assert row["n_samples"] == 500 and row["reference"] == "test[:10000]" and len(row["extractor_sha256"]) == 16
         assert row["step"] == 20 and row["seed"] == 0  # stopped by max_steps inside epoch 1
     assert rows[0]["fid_ci95"][0] <= rows[0]["fid"] <= rows[0]["fid_ci95"][1]
+    # the test images' features were cached on disk, keyed by the extractor's hash and the images' crc32
+    cache = Path(rows[0]["reference_cache"])
+    assert cache.exists() and rows[0]["extractor_sha256"] in cache.name and rows[0]["reference_crc32"] in cache.name
+    again = lambda: evaluate(tmp_path / "run", ["fid"], n_samples=500, log_to_run=False)[0]["fid"]  # noqa: E731
+    assert again() == rows[0]["fid"]  # read back from the cache: the same number
+    good = cache.read_bytes()
+    cache.write_bytes(b"not a safetensors file")
+    assert again() == rows[0]["fid"] and cache.read_bytes() == good  # a corrupt cache is embedded again
+    from safetensors.torch import load, save
+
+    cache.write_bytes(save({"features": load(good)["features"] * 2}))
+    assert again() != rows[0]["fid"]  # the cached features are the ones used
 
 
 @pytest.mark.slow

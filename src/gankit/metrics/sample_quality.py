@@ -5,16 +5,24 @@ the CPU default for digit-like data, where InceptionV3 embeds only a few images 
 Every row records the extractor (and a hash of its weights), the reference split and its size, the
 sample count and seed, and an interval: a normal bootstrap interval for FID, the standard error
 over subsets for KID, standard errors over samples for the rest. FID is biased upwards at small
-sample counts: compare FIDs only at the same n (the row says so below 5,000)."""
+sample counts: compare FIDs only at the same n (the row says so below 5,000). The real images'
+features are cached on disk per (dataset, split size, image shape, extractor hash, images' crc32):
+InceptionV3 takes an hour for 10,000 test images on a CPU, so it is paid once."""
 
 from __future__ import annotations
 
 import hashlib
+import zlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import torch
+from safetensors import SafetensorError
+from safetensors.torch import load, save
 
+from gankit.data.sources import cache_root
 from gankit.errors import ConfigError
+from gankit.fileio import atomic_write_bytes
 from gankit.metrics import distances
 from gankit.metrics.base import Evaluation, Metric
 from gankit.metrics.classifier import LABELLED_DATASETS, ClassHistogram, Classifier, as_28
@@ -41,30 +49,51 @@ def weights_hash(net: torch.nn.Module) -> str:
     return digest.hexdigest()[:16]
 
 
+def cached_reference(ev: Evaluation, images: torch.Tensor, uint8: torch.Tensor, extractor_hash: str,
+                     embed: Callable[[torch.Tensor], torch.Tensor]) -> tuple[torch.Tensor, dict[str, str]]:
+    """The real images' features from the disk cache, or embedded now and cached; with the cache's protocol.
+
+    uint8: the images as stored, hashed so that other images under the same dataset name never match."""
+    crc = f"{zlib.crc32(uint8.numpy().tobytes()):08x}"
+    shape = "x".join(map(str, images.shape[1:]))
+    path = cache_root() / "reference" / f"{ev.dataset}-test{len(images)}-{shape}-{ev.features}-{extractor_hash}-{crc}" \
+        ".safetensors"
+    try:
+        features = load(path.read_bytes())["features"]
+    except (OSError, SafetensorError, KeyError):  # absent, or unreadable: embed again and replace it
+        features = embed(images)
+        try:
+            atomic_write_bytes(path, save({"features": features.contiguous()}))
+        except OSError:
+            pass  # a read-only cache costs time, not correctness
+    return features, {"reference_crc32": crc, "reference_cache": str(path)}
+
+
 def feature_sets(g: LoadedGenerator, ev: Evaluation) -> dict[str, Any]:
     """Generated and real test features with their protocol; computed once per evaluation, shared by the
     metrics. ev.features picks the extractor: 'domain' (the cached classifier) or 'inception'."""
     if "features" not in ev.cache:
         test = ev.data().test
-        real_images = test.float()[: ev.n_reference] if ev.n_reference else test.float()
+        n = min(ev.n_reference or len(test), len(test))
+        real_images, stored = test.float()[:n], test.images[:n]
         samples = g.sample(ev.n_samples, seed=ev.seed)
         if ev.features == "inception":
             from gankit.metrics import inception
 
             shape = ev.data().image_shape
-            fake = inception.inception_features(samples, shape, ev.device)
-            real = inception.inception_features(real_images, shape, ev.device)
+            embed = lambda x: inception.inception_features(x, shape, ev.device)  # noqa: E731
             protocol = {"features": "InceptionV3 pool (2048), bilinear to 299 px",
                         "extractor": str(inception.weights_path()), "extractor_sha256": inception.SHA256[:16]}
         elif ev.features == "domain":
             classifier = ClassHistogram().classifier(ev)
-            fake, real = domain_features(classifier, samples), domain_features(classifier, real_images)
+            embed = lambda x: domain_features(classifier, x)  # noqa: E731
             protocol = {"features": "domain classifier, penultimate layer (128)", "extractor": str(classifier.path),
                         "extractor_sha256": weights_hash(classifier.net)}
         else:
             raise ConfigError(f"unknown features {ev.features!r}; choose domain or inception.")
-        ev.cache["features"] = {"fake": fake, "real": real,
-                                "protocol": {**protocol, "reference": f"test[:{len(real)}]"}}
+        real, cache = cached_reference(ev, real_images, stored, protocol["extractor_sha256"], embed)
+        ev.cache["features"] = {"fake": embed(samples), "real": real,
+                                "protocol": {**protocol, "reference": f"test[:{len(real)}]", **cache}}
     return ev.cache["features"]
 
 

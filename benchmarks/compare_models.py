@@ -95,7 +95,7 @@ def main() -> None:
         rows.append({**row(name, g.sample(args.n_samples, seed=0), splits, classifier, real_features),
                      "source": path, "epoch": g.epoch})
         if is_vae(g.model):
-            (iwae,) = evaluate(g, ["iwae"], splits=splits, n_reference=args.iwae_test,
+            (iwae,) = evaluate(g, ["iwae"], n_reference=args.iwae_test,  # its test images at its own size
                                importance_samples=args.importance_samples, log_to_run=False)
             rows[-1].update({k: iwae[k] for k in ("iwae_ll", "iwae_se", "elbo", "importance_samples", "n_test",
                                                    "likelihood", "data")})

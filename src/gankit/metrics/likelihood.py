@@ -36,6 +36,9 @@ class IWAE(Metric):
         decoder, encoder, _ = load_pair(g.source)
         decoder, encoder = decoder.to(ev.device), encoder.to(ev.device)
         test = ev.data().test
+        if test.shape != g.image_shape:
+            raise ConfigError(f"{g.source} models {'x'.join(map(str, g.image_shape))} images but the test images "
+                              f"given are {'x'.join(map(str, test.shape))}; evaluate at the size it was trained at.")
         n = min(ev.n_reference or len(test), len(test))
         gen = torch.Generator(ev.device).manual_seed(ev.seed)
         x = decoder.observe(test.float(ev.device)[:n], gen)

@@ -30,6 +30,7 @@ class Ranks:
     rank: int = 0
     world: int = 1
     local_rank: int = 0
+    owns_group: bool = False  # whether from_environment started the process group (and close ends it)
     _local: dict = field(default_factory=dict, repr=False)  # device -> this rank's own generator
 
     @property
@@ -84,6 +85,14 @@ class Ranks:
         if self.world > 1:
             dist.barrier()
 
+    def close(self) -> None:
+        """Wait for every rank, then end the process group this module started (a gloo group left open
+        when the interpreter exits can abort the process after the run has finished)."""
+        if self.owns_group and dist.is_initialized():
+            dist.barrier()
+            dist.destroy_process_group()
+            self.owns_group = False
+
     def _device(self) -> torch.device:
         return torch.device("cuda", self.local_rank) if dist.get_backend() == "nccl" else torch.device("cpu")
 
@@ -95,11 +104,12 @@ def from_environment(device: torch.device) -> Ranks:
     if world == 1:
         return Ranks()
     rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
-    if not dist.is_initialized():
+    owns = not dist.is_initialized()
+    if owns:
         if device.type == "cuda":
             torch.cuda.set_device(local_rank)
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    return Ranks(rank, world, local_rank)
+    return Ranks(rank, world, local_rank, owns)
 
 
 def rank_device(device: torch.device, ranks: Ranks) -> torch.device:

@@ -121,8 +121,7 @@ class Trainer:
 
     def save_checkpoint(self) -> Path:
         """Every rank calls this; rank 0 writes (all ranks hold the same state, the running sums averaged)."""
-        if self.ranks.world > 1:
-            self.ranks.sum(self.state.stats).div_(self.ranks.world)
+        self._average_stats()
         path = self.rundir.checkpoint_path(self.progress.step)
         if self.ranks.main:
             self.write_checkpoint(path)
@@ -131,6 +130,11 @@ class Trainer:
             raise TrainingDiverged(f"training diverged at step {self.progress.step}; rank 0 says what to do.")
         self._last_save = time.perf_counter()
         return path
+
+    def _average_stats(self) -> None:
+        """Under torchrun, each rank's running sums become the mean over ranks (the global batch's)."""
+        if self.ranks.world > 1:
+            self.ranks.sum(self.state.stats).div_(self.ranks.world)
 
     def load_checkpoint(self, path: str | Path) -> None:
         tensors, meta = checkpoint.read(path)
@@ -165,6 +169,7 @@ class Trainer:
             finally:
                 for sig, handler in previous.items():
                     signal.signal(sig, handler)
+            self.ranks.close()
         finally:
             if self._lock is not None:
                 self._lock.release()
@@ -278,8 +283,7 @@ class Trainer:
     def _end_epoch(self) -> None:
         c, p = self.config, self.progress
         seen = self.state.stats_n * c.batch_size * c.d_steps
-        if self.ranks.world > 1:
-            self.ranks.sum(self.state.stats).div_(self.ranks.world)
+        self._average_stats()
         means = self.state.close_epoch()
         if not all(math.isfinite(v) for v in means):
             raise TrainingDiverged(f"training diverged in epoch {p.epoch + 1} (losses became NaN or infinite); "

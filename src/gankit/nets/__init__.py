@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import NamedTuple
 
 import torch
@@ -49,10 +50,10 @@ MODELS: dict[str, Model] = {
     "dcgan": Model(dcgan.dcgan_g, dcgan.dcgan_d),
     "dcgan-sn": Model(dcgan.dcgan_g, dcgan.dcgan_sn_d),
     "cdcgan": Model(dcgan.cdcgan_g, dcgan.cdcgan_d, conditional=True),
-    "vae-mlp-gaussian": Model(vae.mlp_gaussian_decoder, vae.mlp_encoder, vae=True),
-    "vae-mlp-bernoulli": Model(vae.mlp_bernoulli_decoder, vae.mlp_encoder, vae=True),
-    "vae-conv-gaussian": Model(vae.conv_gaussian_decoder, vae.conv_encoder, vae=True),
-    "vae-conv-bernoulli": Model(vae.conv_bernoulli_decoder, vae.conv_encoder, vae=True),
+    "vae-mlp-gaussian": Model(partial(vae.mlp_decoder, likelihood="gaussian"), vae.mlp_encoder, vae=True),
+    "vae-mlp-bernoulli": Model(partial(vae.mlp_decoder, likelihood="bernoulli"), vae.mlp_encoder, vae=True),
+    "vae-conv-gaussian": Model(partial(vae.conv_decoder, likelihood="gaussian"), vae.conv_encoder, vae=True),
+    "vae-conv-bernoulli": Model(partial(vae.conv_decoder, likelihood="bernoulli"), vae.conv_encoder, vae=True),
 }
 
 

@@ -119,7 +119,7 @@ def _seeded_init(generator: torch.Generator | None):
         yield
 
 
-def _mlp_decoder(spec: ModelSpec, pixel_mean: torch.Tensor | None, gen: torch.Generator | None,
+def mlp_decoder(spec: ModelSpec, pixel_mean: torch.Tensor | None, gen: torch.Generator | None,
                  likelihood: str) -> Decoder:
     with _seeded_init(gen):
         last = nn.Linear(HIDDEN, spec.out_dim)
@@ -136,7 +136,7 @@ def mlp_encoder(spec: ModelSpec, gen: torch.Generator | None) -> Encoder:
         return Encoder(body, HIDDEN, spec.z_dim)
 
 
-def _conv_decoder(spec: ModelSpec, pixel_mean: torch.Tensor | None, gen: torch.Generator | None,
+def conv_decoder(spec: ModelSpec, pixel_mean: torch.Tensor | None, gen: torch.Generator | None,
                   likelihood: str) -> Decoder:
     """z -> a 4 x 4 map (linear), then doublings by transposed convolutions (ReLU) to the image's logits."""
     n = _blocks(spec)
@@ -161,21 +161,3 @@ def conv_encoder(spec: ModelSpec, gen: torch.Generator | None) -> Encoder:
             layers += [nn.Conv2d(ch, ch * 2, 4, 2, 1), nn.LeakyReLU(0.2)]
             ch *= 2
         return Encoder(nn.Sequential(*layers, nn.Flatten()), ch * 16, spec.z_dim)
-
-
-def mlp_gaussian_decoder(spec: ModelSpec, pixel_mean: torch.Tensor | None, gen: torch.Generator | None) -> Decoder:
-    return _mlp_decoder(spec, pixel_mean, gen, "gaussian")
-
-
-def mlp_bernoulli_decoder(spec: ModelSpec, pixel_mean: torch.Tensor | None, gen: torch.Generator | None) -> Decoder:
-    return _mlp_decoder(spec, pixel_mean, gen, "bernoulli")
-
-
-def conv_gaussian_decoder(spec: ModelSpec, pixel_mean: torch.Tensor | None, gen: torch.Generator | None) -> Decoder:
-    return _conv_decoder(spec, pixel_mean, gen, "gaussian")
-
-
-def conv_bernoulli_decoder(spec: ModelSpec, pixel_mean: torch.Tensor | None,
-                           gen: torch.Generator | None) -> Decoder:
-    return _conv_decoder(spec, pixel_mean, gen, "bernoulli")
-

@@ -6,9 +6,13 @@ gankit bf16, plain, ...) so machine noise hits them alike; the figure is the rat
 second. The plain side is what a user writes from the example: a DataLoader over float tensors,
 D on real then on fake.detach(), G through D again, BCE on probabilities, .item() every step.
 gankit: the images stay uint8 on the device, batches by permutation, losses on logits, one host
-synchronisation per epoch. Usage:
+synchronisation per epoch, and on CUDA each iteration captured as a CUDA graph (also timed without it,
+and against the GPU-busy floor of gpu_busy.py). Usage:
 
-    python benchmarks/dcgan_speed.py [--images 3840] [--repeats 3] [--out benchmarks/results/dcgan_speed.json]
+    python benchmarks/dcgan_speed.py [--device cpu|cuda] [--images 3840] [--repeats 3] [--out FILE]
+
+(default FILE: benchmarks/results/dcgan_speed.json on the CPU, dcgan_speed_cuda.json on CUDA; on CUDA use
+--images 38400 or more, so that a pass outlasts the capture)
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from gankit.config import apply_overrides, from_preset
 from gankit.data import Split, Splits
 from gankit.nets import ModelSpec, build_models
 from gankit.training import Trainer
+from gpu_busy import busy_floor
 
 BATCH = 128
 
@@ -40,22 +45,24 @@ def data(n: int) -> Splits:
     return Splits(split, Split(images[:256], labels[:256], (1, 32, 32)), split)
 
 
-def plain_run(splits: Splits) -> float:
+def plain_run(splits: Splits, device: str = "cpu") -> float:
     """images per second of the example's loop for one pass over the images."""
     torch.manual_seed(0)
-    g, d = build_models("dcgan", ModelSpec(100, (1, 32, 32)), seed=0)
+    g, d = (net.to(device) for net in build_models("dcgan", ModelSpec(100, (1, 32, 32)), seed=0))
     x = splits.train.float()
     loader = DataLoader(TensorDataset(x), batch_size=BATCH, shuffle=True, drop_last=True)
     bce = torch.nn.BCELoss()
     opt_d = torch.optim.Adam(d.parameters(), 2e-4, betas=(0.5, 0.999))
     opt_g = torch.optim.Adam(g.parameters(), 2e-4, betas=(0.5, 0.999))
+    synchronize(device)
     start, seen = time.perf_counter(), 0
     for (real,) in loader:
-        ones, zeros = torch.ones(len(real)), torch.zeros(len(real))
+        real = real.to(device)
+        ones, zeros = torch.ones(len(real), device=device), torch.zeros(len(real), device=device)
         d.zero_grad()
         err_real = bce(torch.sigmoid(d(real)), ones)
         err_real.backward()
-        fake = g(torch.randn(len(real), 100))
+        fake = g(torch.randn(len(real), 100, device=device))
         err_fake = bce(torch.sigmoid(d(fake.detach())), zeros)
         err_fake.backward()
         opt_d.step()
@@ -65,13 +72,25 @@ def plain_run(splits: Splits) -> float:
         opt_g.step()
         _ = (err_real + err_fake).item(), err_g.item()  # the example prints these every step
         seen += len(real)
+    synchronize(device)
     return seen / (time.perf_counter() - start)
 
 
-def gankit_run(splits: Splits, precision: str, order: str, layout: torch.memory_format) -> float:
-    config = apply_overrides(from_preset("dcgan-mnist"), {
+def synchronize(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def gankit_config(precision: str, order: str, device: str = "cpu", cuda_graph: bool = True):
+    return apply_overrides(from_preset("dcgan-mnist"), {
         "dataset": "idx", "epochs": 1, "precision": precision, "update_order": order, "monitor_parzen": 0,
-        "health": "off", "sample_every": 1000, "checkpoint_every": 1000, "device": "cpu"}, "benchmark")
+        "health": "off", "sample_every": 1000, "checkpoint_every": 1000, "device": device,
+        "cuda_graph": cuda_graph}, "benchmark")
+
+
+def gankit_run(splits: Splits, precision: str, order: str, layout: torch.memory_format, device: str = "cpu",
+               cuda_graph: bool = True) -> float:
+    config = gankit_config(precision, order, device, cuda_graph)
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(config, Path(tmp) / "run", splits, progress_bar=False, log=lambda m: None)
         for net in (trainer.state.G, trainer.state.D):  # gankit places them channels-last; undo it to compare
@@ -83,36 +102,50 @@ def gankit_run(splits: Splits, precision: str, order: str, layout: torch.memory_
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     parser.add_argument("--images", type=int, default=3840, help="images per pass (default 3840: 30 iterations)")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--out", default="benchmarks/results/dcgan_speed.json")
+    parser.add_argument("--out", help="result file (default: benchmarks/results/dcgan_speed[_cuda].json)")
     args = parser.parse_args()
+    cuda = args.device == "cuda"
+    if cuda and not torch.cuda.is_available():
+        parser.error("--device cuda: this machine has no CUDA GPU.")
+    out = Path(args.out or f"benchmarks/results/dcgan_speed{'_cuda' if cuda else ''}.json")
     splits = data(args.images)
     last, contiguous = torch.channels_last, torch.contiguous_format
-    sides = {"gankit simultaneous fp32": ("fp32", "simultaneous", last),
-             "gankit sequential fp32": ("fp32", "sequential", last),
-             "gankit simultaneous fp32 NCHW": ("fp32", "simultaneous", contiguous),
-             "gankit sequential fp32 NCHW": ("fp32", "sequential", contiguous)}
+    sides = {"gankit simultaneous fp32": ("fp32", "simultaneous", last, True),
+             "gankit sequential fp32": ("fp32", "sequential", last, True),
+             "gankit simultaneous fp32 NCHW": ("fp32", "simultaneous", contiguous, True),
+             "gankit sequential fp32 NCHW": ("fp32", "sequential", contiguous, True)}
+    if cuda:
+        sides.update({"gankit sequential fp32 no CUDA graph": ("fp32", "sequential", last, False),
+                      "gankit simultaneous bf16": ("bf16", "simultaneous", last, True),
+                      "gankit sequential bf16": ("bf16", "sequential", last, True)})
     runs: dict[str, list[float]] = {"plain": [], **{name: [] for name in sides}}
     for _ in range(args.repeats):
-        runs["plain"].append(plain_run(splits))
-        for name, (precision, order, layout) in sides.items():
-            runs[name].append(gankit_run(splits, precision, order, layout))
-    # bf16 autocast is 20x slower on this CPU (no bf16 matrix units): timed once, on a tenth of the images
-    runs["gankit simultaneous bf16"] = [gankit_run(data(args.images // 10), "bf16", "simultaneous", last)]
-    sides["gankit simultaneous bf16"] = ("bf16", "simultaneous", last)
+        runs["plain"].append(plain_run(splits, args.device))
+        for name, (precision, order, layout, graph) in sides.items():
+            runs[name].append(gankit_run(splits, precision, order, layout, args.device, graph))
+    if not cuda:  # bf16 autocast is 20x slower on this CPU (no bf16 matrix units): once, on a tenth of the images
+        runs["gankit simultaneous bf16"] = [gankit_run(data(args.images // 10), "bf16", "simultaneous", last)]
+        sides["gankit simultaneous bf16"] = ("bf16", "simultaneous", last, True)
     medians = {k: statistics.median(v) for k, v in runs.items()}
+    machine = (torch.cuda.get_device_name() if cuda else
+               f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads")
     result = {"what": "DCGAN 32 px, 1 channel, ngf = ndf = 64, batch 128, images per second (median)",
-              "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
-                         f"torch {torch.__version__}",
+              "device": args.device, "machine": f"{machine}, torch {torch.__version__}",
               "note": "simultaneous: one G forward and two D forwards per iteration; sequential (the DCGAN presets' "
                       "order): two G and three D forwards (fresh noise for G's step); the plain recipe: one G and "
                       "three D forwards (it reuses D's fakes for G). Without NCHW: conv weights channels-last, as "
                       "gankit trains; NCHW: the same nets in PyTorch's default layout. bf16: one pass of a tenth.",
               "images_per_pass": args.images, "repeats": args.repeats, "runs": runs, "median": medians,
               "ratio_to_plain": {name: medians[name] / medians["plain"] for name in sides}}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+    if cuda:
+        floor = busy_floor(gankit_config("fp32", "sequential", "cuda"), splits, iterations=50)
+        floor["images_per_second"] = BATCH / (floor["gpu_busy_ms_per_iteration"] / 1000)
+        result["gpu_busy_floor_sequential_fp32"] = floor
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps({k: round(v, 1) for k, v in medians.items()}, indent=1))
     print("\n".join(f"{name} / plain: {ratio:.2f}x" for name, ratio in result["ratio_to_plain"].items()))
 

@@ -1,9 +1,13 @@
 """Time one epoch of paper-mnist: gankit's loop against a plain PyTorch loop of the same model.
 
 Both sides run in this one process, interleaved (plain, gankit, plain, gankit, ...) so that machine
-noise hits them alike; the reported figure is the ratio of median epoch times. Usage:
+noise hits them alike; the reported figure is the ratio of median epoch times. On CUDA it also times
+gankit without its CUDA-graph step, with TF32 and with bf16, and records the GPU-busy floor (the profiler's
+device time per iteration, gpu_busy.py). Usage:
 
-    python benchmarks/epoch_speed.py [--repeats 2] [--out benchmarks/results/epoch_speed.json]
+    python benchmarks/epoch_speed.py [--device cpu|cuda] [--repeats 2] [--out FILE]
+
+(default FILE: benchmarks/results/epoch_speed.json on the CPU, epoch_speed_cuda.json on CUDA)
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from gankit.data import load_dataset
 from gankit.nets import ModelSpec, build_models
 from gankit.optim import learning_rate, momentum
 from gankit.training import Trainer
+from gpu_busy import busy_floor
 
 
 class Maxout(torch.nn.Module):
@@ -52,24 +57,27 @@ def plain_models(x: torch.Tensor, seed: int) -> tuple[torch.nn.Module, torch.nn.
     return G, D
 
 
-def plain_epoch(splits, seed: int = 0) -> float:
-    """What a user would write: DataLoader, D then G, BCE on probabilities, .item() every step."""
+def plain_epoch(splits, seed: int = 0, device: str = "cpu") -> float:
+    """What a user would write: DataLoader, each batch moved to the device, D then G, BCE on probabilities,
+    .item() every step."""
     torch.manual_seed(seed)
     x = splits.train.float()
-    G, D = plain_models(x, seed)
+    G, D = (net.to(device) for net in plain_models(x, seed))
     loader = DataLoader(TensorDataset(x), batch_size=100, shuffle=True, drop_last=True)
     opt_d = torch.optim.SGD(D.parameters(), lr=0.1, momentum=0.5)
     opt_g = torch.optim.SGD(G.parameters(), lr=0.1, momentum=0.5)
     bce = torch.nn.BCELoss()
-    ones, zeros = torch.ones(100), torch.zeros(100)
+    ones, zeros = torch.ones(100, device=device), torch.zeros(100, device=device)
     log = []
+    synchronize(device)
     start = time.perf_counter()
     for step, (real,) in enumerate(loader):
+        real = real.to(device)
         lr = learning_rate(step, 0.1, 1.000004, 1e-6)
         for opt in (opt_d, opt_g):
             for group in opt.param_groups:
                 group["lr"], group["momentum"] = lr, momentum(1, 0.5, 0.7, 250)
-        z = (torch.rand(100, 100) * 2 - 1) * math.sqrt(3)
+        z = (torch.rand(100, 100, device=device) * 2 - 1) * math.sqrt(3)
         fake = G(z)
         opt_d.zero_grad()
         loss_d = bce(D(real), ones) + bce(D(fake.detach()), zeros)
@@ -80,7 +88,13 @@ def plain_epoch(splits, seed: int = 0) -> float:
         loss_g.backward()
         opt_g.step()
         log.append((loss_d.item(), loss_g.item()))
+    synchronize(device)
     return time.perf_counter() - start
+
+
+def synchronize(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
 
 
 def gankit_epoch(splits, **overrides) -> float:
@@ -92,20 +106,42 @@ def gankit_epoch(splits, **overrides) -> float:
         return trainer.progress.wall_s
 
 
+def tf32(fn):
+    """fn run with TF32 matrix products (then the default again)."""
+    def run() -> float:
+        torch.backends.cuda.matmul.allow_tf32 = True
+        try:
+            return fn()
+        finally:
+            torch.backends.cuda.matmul.allow_tf32 = False
+    return run
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--bf16", action="store_true", help="also time gankit under bf16 autocast")
-    parser.add_argument("--out", default="benchmarks/results/epoch_speed.json")
+    parser.add_argument("--bf16", action="store_true", help="also time gankit under bf16 autocast (always on CUDA)")
+    parser.add_argument("--out", help="result file (default: benchmarks/results/epoch_speed[_cuda].json)")
     args = parser.parse_args()
+    cuda = args.device == "cuda"
+    if cuda and not torch.cuda.is_available():
+        parser.error("--device cuda: this machine has no CUDA GPU.")
+    out = Path(args.out or f"benchmarks/results/epoch_speed{'_cuda' if cuda else ''}.json")
     splits = load_dataset("mnist")
+    dev = {"device": args.device}
     sides = {
-        "plain_pytorch_sequential_fp32": lambda: plain_epoch(splits),
-        "gankit_simultaneous_fp32": lambda: gankit_epoch(splits),
-        "gankit_sequential_fp32": lambda: gankit_epoch(splits, update_order="sequential"),
+        "plain_pytorch_sequential_fp32": lambda: plain_epoch(splits, device=args.device),
+        "gankit_simultaneous_fp32": lambda: gankit_epoch(splits, **dev),
+        "gankit_sequential_fp32": lambda: gankit_epoch(splits, update_order="sequential", **dev),
     }
-    if args.bf16:
-        sides["gankit_simultaneous_bf16_autocast"] = lambda: gankit_epoch(splits, precision="bf16")
+    if cuda:
+        sides["gankit_simultaneous_fp32_no_cuda_graph"] = lambda: gankit_epoch(splits, cuda_graph=False, **dev)
+        sides["gankit_sequential_fp32_no_cuda_graph"] = lambda: gankit_epoch(
+            splits, update_order="sequential", cuda_graph=False, **dev)
+        sides["gankit_simultaneous_tf32"] = tf32(lambda: gankit_epoch(splits, **dev))
+    if args.bf16 or cuda:
+        sides["gankit_simultaneous_bf16_autocast"] = lambda: gankit_epoch(splits, precision="bf16", **dev)
     times: dict[str, list[float]] = {name: [] for name in sides}
     for r in range(args.repeats):
         for name, fn in sides.items():
@@ -113,9 +149,12 @@ def main() -> None:
             print(f"repeat {r + 1}: {name}: {times[name][-1]:.2f} s", flush=True)
     median = {name: statistics.median(v) for name, v in times.items()}
     base = median["plain_pytorch_sequential_fp32"]
+    machine = (torch.cuda.get_device_name() if cuda else
+               f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads")
     result = {
         "what": "seconds for one epoch of paper-mnist (500 iterations of batch 100 on the 50k train split)",
-        "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads",
+        "device": args.device,
+        "machine": machine,
         "torch": torch.__version__,
         "repeats": args.repeats,
         "epoch_seconds": times,
@@ -130,9 +169,19 @@ def main() -> None:
             "gankit_sequential_fp32": "Algorithm 1 order (D then G, fresh noise for G); fp32",
             "gankit_simultaneous_bf16_autocast": "bf16 autocast for the matrix products; speed only, "
             "not counted towards the target until training quality is shown unchanged",
+            "no_cuda_graph": "gankit's eager step (--cuda-graph false); the others capture each iteration as a "
+            "CUDA graph on CUDA (training/captured.py)",
+            "gankit_simultaneous_tf32": "TF32 matrix products (torch.backends.cuda.matmul.allow_tf32)",
         },
     }
-    out = Path(args.out)
+    if cuda:
+        config = apply_overrides(from_preset("paper-mnist"), dev, "benchmark")
+        floor = busy_floor(config, splits)
+        floor["epoch_seconds"] = floor["gpu_busy_ms_per_iteration"] * 500 / 1000
+        result["gpu_busy_floor"] = floor
+        result["ratio_to_floor"] = {name: round(t / floor["epoch_seconds"], 2) for name, t in median.items()}
+        best = median["gankit_simultaneous_fp32"]
+        result["target"] = {"at_most_0.5_s_per_epoch": best <= 0.5, "at_least_4x_plain": base / best >= 4}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result["speedup_vs_plain"], indent=2))

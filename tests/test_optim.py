@@ -37,3 +37,25 @@ def test_classical_momentum_matches_hand_computation():
     v2 = 0.6 * v1 - 0.05 * g2
     torch.testing.assert_close(p.data, torch.tensor([1.0, -2.0], dtype=torch.float64) + v1 + v2)
     torch.testing.assert_close(opt.state_tensors()["p"], v2)
+
+
+@pytest.mark.parametrize("kind", ["momentum", "adam"])
+def test_schedule_as_device_tensors_gives_the_numbers_steps(kind):
+    """The CUDA-graph step passes lr and momentum as 0-dim tensors it fills in place: the update must be
+    the one the same values as numbers give (float64 here, so to 1e-15), and follow the tensor's new value."""
+    from gankit.optim import make_optimizer
+
+    gen = torch.Generator().manual_seed(0)
+    start = torch.randn(5, 3, generator=gen, dtype=torch.float64)
+    grads = [torch.randn(5, 3, generator=gen, dtype=torch.float64) for _ in range(4)]
+    schedule = [(0.1, 0.5), (0.05, 0.6), (0.2, 0.7), (0.01, 0.55)]
+    params = [torch.nn.Parameter(start.clone()) for _ in range(2)]
+    as_numbers, as_tensors = (make_optimizer(kind, {"w": p}) for p in params)
+    lr_t, mu_t = torch.zeros((), dtype=torch.float64), torch.zeros((), dtype=torch.float64)
+    for g, (lr, mu) in zip(grads, schedule):
+        as_numbers.step([g], lr, mu)
+        lr_t.fill_(lr)
+        mu_t.fill_(mu)
+        as_tensors.step([g], lr_t, mu_t)
+        torch.testing.assert_close(params[1].data, params[0].data, rtol=0, atol=1e-15)
+    assert float((params[0].data - start).abs().max()) > 1e-3  # the steps moved the weights

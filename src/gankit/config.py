@@ -65,6 +65,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     precision: str = "fp32"
+    cuda_graph: bool = True  # on CUDA, capture the training iteration as a CUDA graph (training/captured.py)
     checkpoint_every: int = 1
     checkpoint_minutes: float = 10.0  # also checkpoint mid-epoch after this much training time (0 = off)
     keep_checkpoints: int = 3

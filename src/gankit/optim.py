@@ -32,9 +32,14 @@ class MomentumSGD:
         self.velocity = [torch.zeros_like(p) for p in self.params]
 
     @torch.no_grad()
-    def step(self, grads: list[torch.Tensor] | tuple[torch.Tensor, ...], lr: float, mu: float) -> None:
+    def step(self, grads: list[torch.Tensor] | tuple[torch.Tensor, ...], lr: float | torch.Tensor,
+             mu: float | torch.Tensor) -> None:
+        """lr and mu as numbers, or as 0-dim tensors on the device (the CUDA-graph step fills them in place)."""
         torch._foreach_mul_(self.velocity, mu)
-        torch._foreach_add_(self.velocity, list(grads), alpha=-lr)
+        if isinstance(lr, torch.Tensor):
+            torch._foreach_sub_(self.velocity, torch._foreach_mul(list(grads), lr))
+        else:
+            torch._foreach_add_(self.velocity, list(grads), alpha=-lr)
         torch._foreach_add_(self.params, self.velocity)
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
@@ -53,17 +58,22 @@ class Adam:
     """torch.optim.Adam behind MomentumSGD's interface (named params, step from given gradients).
 
     Not the paper's optimiser: the demo recipe's, which trains MNIST without collapsing at every
-    seed tried (docs/results/demo-seeds.json). mu is ignored; betas are fixed at construction.
+    seed tried (docs/results/demo-seeds.json). mu is ignored; betas are fixed at construction. On CUDA it
+    is torch's capturable Adam (its step counts on the device), so that the CUDA-graph step can record it.
     """
 
     def __init__(self, named_params: dict[str, torch.nn.Parameter], betas: tuple[float, float]) -> None:
         self.names = list(named_params)
         self.params = [named_params[n] for n in self.names]
-        self.opt = torch.optim.Adam(self.params, lr=1e-3, betas=betas, foreach=True)
+        self.capturable = bool(self.params) and self.params[0].is_cuda
+        self.opt = torch.optim.Adam(self.params, lr=1e-3, betas=betas, foreach=True, capturable=self.capturable)
 
-    def step(self, grads: list[torch.Tensor] | tuple[torch.Tensor, ...], lr: float, mu: float) -> None:
+    def step(self, grads: list[torch.Tensor] | tuple[torch.Tensor, ...], lr: float | torch.Tensor,
+             mu: float | torch.Tensor) -> None:
         for p, g in zip(self.params, grads):
             p.grad = g
+        if isinstance(lr, torch.Tensor) and not self.capturable:
+            lr = float(lr)  # torch's foreach Adam takes lr as a tensor only when capturable (on the CPU: free)
         self.opt.param_groups[0]["lr"] = lr
         self.opt.step()
         for p in self.params:
@@ -83,10 +93,11 @@ class Adam:
         if not tensors:  # saved before the first step
             return
         for name, p in zip(self.names, self.params):
+            step_device = p.device if self.capturable else torch.device("cpu")  # where torch's Adam keeps it
             if f"{name}.exp_avg" not in tensors:
                 raise KeyError(f"Adam state for {name}")
             self.opt.state[p] = {
-                "step": tensors[f"{name}.step"].reshape(()).to(torch.float32).clone(),
+                "step": tensors[f"{name}.step"].reshape(()).to(torch.float32).clone().to(step_device),
                 "exp_avg": tensors[f"{name}.exp_avg"].to(p.device).clone(),
                 "exp_avg_sq": tensors[f"{name}.exp_avg_sq"].to(p.device).clone(),
             }

@@ -1,5 +1,5 @@
 """Where and how computations run: the device (checked), the memory layout and the precision, alike for training,
-evaluation and sampling. torch.compile and torchrun belong here next."""
+evaluation and sampling (torchrun: distributed.py; the CUDA-graph step: training/captured.py)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,8 @@ def place(module: torch.nn.Module, device: torch.device | str) -> torch.nn.Modul
 
 
 def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
-    """bf16 autocast on the device for precision 'bf16'; nothing for 'fp32'."""
+    """bf16 autocast on the device for precision 'bf16'; nothing for 'fp32'. Without autocast's cache of
+    cast weights, which a CUDA graph cannot hold across replays (PyTorch's CUDA-graph notes)."""
     if precision == "bf16":
-        return torch.autocast(device.type, dtype=torch.bfloat16)
+        return torch.autocast(device.type, dtype=torch.bfloat16, cache_enabled=False)
     return contextlib.nullcontext()

@@ -31,6 +31,7 @@ from gankit.resume import check_resumable
 from gankit.rundir import RunDir, RunLock
 from gankit.runtime import resolve_device
 from gankit.training.batches import PermutationBatches
+from gankit.training.captured import launch_free
 from gankit.training.hooks import (
     BestCheckpoint,
     ConsoleLog,
@@ -80,7 +81,7 @@ class Trainer:
         self.data_fingerprint = {"train_images": len(train), "crc32": zlib.crc32(train.images.numpy().tobytes())}
         self.batches = PermutationBatches(train, c.batch_size, self.device, labels=conditional, ranks=self.ranks)
         self.state = TrainState(c, self.spec, train.float().mean(0), self.device, self.ranks)
-        self.step = STEPS[c.update_order]
+        self.step = launch_free(STEPS[c.update_order], c, self.device, self.ranks, self.log)
         self.samples = SampleGrid(c, self.spec, self.device)
         self.parzen = ParzenMonitor(c, self.splits, self.spec, self.device)
         self.fid = FidMonitor(c, self.splits, self.spec, self.device)

@@ -7,7 +7,9 @@
 * ``elbo``: not a GAN's; a VAE's encoder ("D") and decoder ("G") both step up the ELBO of one batch.
 
 A GAN step returns the detached (d_loss, g_loss, D(x), D(G(z))) of its last D and G evaluations, the
-elbo step (-ELBO, -log p(x|z), KL) (state.stat_names).
+elbo step (-ELBO, -log p(x|z), KL) (state.stat_names). lr and mu come as numbers, or as 0-dim device
+tensors and the batches from training/captured.py's FedBatches when the step is captured as a CUDA graph:
+so nothing here may read a tensor's value on the host.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from gankit.runtime import autocast
 from gankit.training.batches import PermutationBatches
 from gankit.training.state import TrainState
 
+Rate = float | torch.Tensor  # lr or momentum
+
 
 def _stats(loss_d: torch.Tensor, loss_g: torch.Tensor, real_logits: torch.Tensor,
            fake_logits: torch.Tensor) -> torch.Tensor:
@@ -38,8 +42,8 @@ def noise(s: TrainState, c: TrainConfig, device: torch.device) -> torch.Tensor:
     return s.ranks.shard(sample_noise(c.batch_size, c.z_dim, c.noise, s.rng, device))
 
 
-def simultaneous_step(s: TrainState, batches: PermutationBatches, c: TrainConfig, lr: float,
-                      mu: float) -> torch.Tensor:
+def simultaneous_step(s: TrainState, batches: PermutationBatches, c: TrainConfig, lr: Rate,
+                      mu: Rate) -> torch.Tensor:
     device = batches.device
     real, y = batches.next(s.progress, s.data_rng)  # a conditional G draws the classes of the real batch
     z = noise(s, c, device)
@@ -60,8 +64,8 @@ def simultaneous_step(s: TrainState, batches: PermutationBatches, c: TrainConfig
     return _stats(loss_d, loss_g, real_logits, fake_logits)
 
 
-def sequential_step(s: TrainState, batches: PermutationBatches, c: TrainConfig, lr: float,
-                    mu: float) -> torch.Tensor:
+def sequential_step(s: TrainState, batches: PermutationBatches, c: TrainConfig, lr: Rate,
+                    mu: Rate) -> torch.Tensor:
     device = batches.device
     for i in range(c.d_steps):
         real, y = batches.next(s.progress, s.data_rng)
@@ -91,7 +95,7 @@ def sequential_step(s: TrainState, batches: PermutationBatches, c: TrainConfig, 
 
 
 def unrolled_logits(s: TrainState, batches: PermutationBatches, c: TrainConfig, fake: torch.Tensor,
-                    lr: float, fake_y: torch.Tensor | None = None) -> torch.Tensor:
+                    lr: Rate, fake_y: torch.Tensor | None = None) -> torch.Tensor:
     """D's logits on fake after unrolled_steps SGD steps of D from its current weights, keeping the
     graph so that G's gradient sees how D would respond (Metz et al., 2016)."""
     params = dict(s.D.named_parameters())
@@ -108,7 +112,7 @@ def unrolled_logits(s: TrainState, batches: PermutationBatches, c: TrainConfig, 
     return d(fake, fake_y)
 
 
-def elbo_step(s: TrainState, batches: PermutationBatches, c: TrainConfig, lr: float, mu: float) -> torch.Tensor:
+def elbo_step(s: TrainState, batches: PermutationBatches, c: TrainConfig, lr: Rate, mu: Rate) -> torch.Tensor:
     x, _ = batches.next(s.progress, s.data_rng)
     gen = s.local_rng()
     x = s.G.observe(x, gen)
@@ -121,5 +125,5 @@ def elbo_step(s: TrainState, batches: PermutationBatches, c: TrainConfig, lr: fl
     return torch.stack([loss.detach(), -log_px.detach().mean(), kl.detach().mean()]).double()
 
 
-Step = Callable[[TrainState, PermutationBatches, TrainConfig, float, float], torch.Tensor]
+Step = Callable[[TrainState, PermutationBatches, TrainConfig, Rate, Rate], torch.Tensor]
 STEPS: dict[str, Step] = {"simultaneous": simultaneous_step, "sequential": sequential_step, "elbo": elbo_step}

@@ -72,6 +72,7 @@ class CapturedStep:
         self.graph: torch.cuda.CUDAGraph | None = None
         self.out: torch.Tensor | None = None  # the graph's statistics, overwritten by each replay
         self.eager_calls = 0
+        self.side: torch.cuda.Stream | None = None  # the stream of the eager iterations before the capture
 
     def __call__(self, s: TrainState, batches: PermutationBatches, c: TrainConfig, lr: float,
                  mu: float) -> torch.Tensor:
@@ -95,11 +96,12 @@ class CapturedStep:
     def _on_side_stream(self, s: TrainState, c: TrainConfig) -> torch.Tensor:
         """An eager iteration on a side stream, as PyTorch asks of the iterations before a capture."""
         main = torch.cuda.current_stream(self.device)
-        side = torch.cuda.Stream(self.device)
-        side.wait_stream(main)
-        with torch.cuda.stream(side):
+        if self.side is None:
+            self.side = torch.cuda.Stream(self.device)
+        self.side.wait_stream(main)
+        with torch.cuda.stream(self.side):
             out = self.step(s, self.feed, c, self.lr, self.mu)
-        main.wait_stream(side)
+        main.wait_stream(self.side)
         return out
 
     def _capture_and_check(self, s: TrainState, c: TrainConfig) -> torch.Tensor:

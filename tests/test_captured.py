@@ -99,9 +99,11 @@ cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GP
 @cuda
 @pytest.mark.parametrize("case", list(CASES) + ["dcgan-bf16"])
 def test_captured_step_matches_the_eager_step_on_cuda(splits, fixture_dir, tmp_path, case):
-    """Captured and replayed, the iteration runs the kernels the eager fed step runs, on the same buffers
-    and generator: the same weights to float32 rounding after 100 steps, and the same losses as the
-    plain eager step (whose lr is a double) within fp32 tolerance."""
+    """Captured and replayed, the iteration runs the kernels the eager fed step runs, on the same buffers and
+    generator. Kernels need not be bit-reproducible across streams (cuBLAS split-K workspaces), and a GAN
+    amplifies rounding (on the CPU one seed of ten ends 9.5e-6 apart after 100 steps from 1-ulp
+    differences), so the bar is 1e-4 on the weights and 1e-3 on the losses, where a wrong batch moves D by
+    6e-3 or more. The plain eager step (lr a double) must give the same losses within 1e-3 (bf16: 2e-2)."""
     overrides = {**CASES.get(case, {}), "device": "cuda"}
     data = splits
     if case == "dcgan-bf16":
@@ -112,10 +114,10 @@ def test_captured_step_matches_the_eager_step_on_cuda(splits, fixture_dir, tmp_p
     plain_stats, _ = train(data, tmp_path / "plain", None, **{**overrides, "cuda_graph": False})
     for name, a in eager.items():
         if a.is_floating_point():
-            torch.testing.assert_close(captured[name], a, rtol=1e-5, atol=1e-6, msg=name)
+            torch.testing.assert_close(captured[name], a, rtol=1e-3, atol=1e-4, msg=name)
         else:
             assert torch.equal(captured[name], a), name
-    torch.testing.assert_close(captured_stats, eager_stats, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(captured_stats, eager_stats, rtol=1e-3, atol=1e-3)
     tol = 2e-2 if case == "dcgan-bf16" else 1e-3
     torch.testing.assert_close(captured_stats, plain_stats, rtol=tol, atol=tol)
 

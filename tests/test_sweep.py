@@ -42,9 +42,14 @@ def test_a_sweep_trains_each_seed_then_keeps_or_extends_it(fixture_dir, tmp_path
     assert main(["sweep", "--seeds", "3", "--epochs", "1", *flags]) == 0  # complete: kept, not retrained
     assert "complete; kept" in capsys.readouterr().err
     assert (out / "seed-3" / "metrics.jsonl").read_text() == before
-    assert main(["sweep", "--seeds", "3-4", "--epochs", "2", *flags]) == 0  # longer: both resumed
+    bigger_monitor = [f if f != "100" else "150" for f in flags]  # a flag a resume may change reaches the runs
+    assert main(["sweep", "--seeds", "3-4", "--epochs", "2", *bigger_monitor]) == 0  # longer: both resumed
     assert "resuming" in capsys.readouterr().err
     assert [r["epochs"] for r in json.loads((out / "sweep.json").read_text())["seeds"]] == [2, 2]
+    assert "monitor_parzen: 150" in (out / "seed-4" / "config.yaml").read_text()
+    other_lr = [f if f != "0.05" else "0.1" for f in flags]  # one it may not: the seed fails, saying why
+    assert main(["sweep", "--seeds", "3", "--epochs", "3", *other_lr]) == 1
+    assert "cannot change lr when resuming" in capsys.readouterr().err
 
 
 def test_a_sweep_refuses_a_bad_recipe_before_training(tmp_path, capsys):

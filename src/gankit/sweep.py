@@ -50,8 +50,8 @@ def _state(run: Path, epochs: int) -> str:
 def _command(run: Path, seed: int, preset: str | None, config: str | None, flags: list[str], state: str,
              epochs: int) -> list[str]:
     base = [sys.executable, "-m", "gankit", "train", "--no-progress"]
-    if state == "partial":  # the run's own config.yaml; only its length may change
-        return [*base, "--resume", str(run), "--epochs", str(epochs)]
+    if state == "partial":  # the run's own config.yaml; the flags may change what a resume may (resume.py)
+        return [*base, "--resume", str(run), *flags, "--epochs", str(epochs)]
     return [*base, *(["--preset", preset] if preset else []), *(["--config", config] if config else []),
             *flags, "--seed", str(seed), "--out", str(run)]
 

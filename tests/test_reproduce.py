@@ -1,5 +1,6 @@
 import json
 import signal
+import statistics
 
 import pytest
 import torch
@@ -86,3 +87,24 @@ def test_reproduce_stops_without_evaluating_when_training_is_interrupted(tmp_pat
     assert not (out / "table1.json").exists() and RunDir(out).checkpoints()
     metrics = out / "metrics.jsonl"  # no epoch finished, and no evaluation row was written
     assert not metrics.exists() or '"kind": "parzen"' not in metrics.read_text()
+
+
+def test_reproduce_table1_over_seeds_reports_every_seed_and_their_spread(tmp_path, fixture_dir, capsys):
+    out = tmp_path / "seeds"
+    code = main(["reproduce", "table1", "--dataset", "idx", "--data-dir", str(fixture_dir), "--epochs", "2",
+                 "--seeds", "0-1", "--out", str(out)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    result = json.loads((out / "table1-seeds.json").read_text())
+    assert [r["seed"] for r in result["seeds"]] == [0, 1]
+    for r in result["seeds"]:
+        rows = [json.loads(line) for line in (out / f"seed-{r['seed']}" / "metrics.jsonl").read_text().splitlines()]
+        train_rows = [x for x in rows if x["kind"] == "train"]
+        assert max(train_rows, key=lambda x: x["parzen_monitor"])["epoch"] == r["best_epoch"]  # chosen by validation
+        assert rows[-1]["kind"] == "parzen" and rows[-1]["test_ll"] == r["test_ll"]
+        assert "monitor_parzen: 10000" in (out / f"seed-{r['seed']}" / "config.yaml").read_text()
+    lls = [r["test_ll"] for r in result["seeds"]]
+    assert result["seeds"][0]["test_ll"] != result["seeds"][1]["test_ll"]
+    assert result["all"]["mean"] == pytest.approx(statistics.fmean(lls))
+    assert result["all"]["std"] == pytest.approx(statistics.stdev(lls))
+    assert "mean over all seeds (2)" in printed and (out / "report.html").exists()

@@ -94,7 +94,7 @@ def run_sweep(out: str | Path, seeds: list[int], epochs: int, preset: str | None
     return summarise(out, [s for s in seeds if s not in failed], failed)
 
 
-def _mean_std(values: list[float]) -> dict[str, float | int | None]:
+def mean_std(values: list[float]) -> dict[str, float | int | None]:
     if not values:
         return {"n": 0, "mean": None, "std": None}
     return {"n": len(values), "mean": statistics.fmean(values),
@@ -119,7 +119,7 @@ def summarise(out: Path, seeds: list[int], failed: dict[int, str] | None = None)
         values = [r[key] for r in rows if r[key] is not None]
         well = [r[key] for r in rows if r[key] is not None and r["healthy"] is not False]  # not judged ill
         if values:
-            summary[key] = {"all": _mean_std(values), "healthy": _mean_std(well)}
+            summary[key] = {"all": mean_std(values), "healthy": mean_std(well)}
     report = write_report([out / f"seed-{s}" for s in seeds], out / "report.html") if rows else None
     result = {"out": str(out), "seeds": rows, "summary": summary, "failed": failed or {},
               "report": str(report) if report else None}

@@ -193,6 +193,11 @@ def build_parser() -> argparse.ArgumentParser:
     table1.add_argument("--data-dir", default=None)
     table1.add_argument("--no-baselines", action="store_true", help="skip the baseline rows")
     table1.add_argument("--no-progress", action="store_true")
+    table1.add_argument("--seeds", default=None,
+                        help="one run per seed (as 0-2 or 0,3,5) into OUT/seed-N, trained by gankit sweep with the "
+                             "10,000-sample monitor; every seed's row, their mean and standard deviation over all "
+                             "seeds and over the healthy ones, into OUT/table1-seeds.json (no baselines)")
+    table1.add_argument("--parallel", type=positive_int, default=1, help="with --seeds: runs at a time (default 1)")
 
     experiment = sub.add_parser("experiment", help="run one of gankit's experiments")
     experiments = experiment.add_subparsers(dest="experiment", metavar="EXPERIMENT")

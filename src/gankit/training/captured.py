@@ -165,7 +165,7 @@ def launch_free(step: Step, config: TrainConfig, device: torch.device, ranks: Ra
     process trains and D is not unrolled (its extra batches are drawn inside the step); else step itself."""
     if device.type != "cuda" or not config.cuda_graph:
         return step
-    if ranks.world > 1 or config.unrolled_steps:
+    if ranks.world > 1 or config.unrolled_steps:  # untried with NCCL and per-step seeds; unrolled draws extra batches
         log("the CUDA-graph step is not used " + ("under torchrun" if ranks.world > 1 else "with unrolled D steps")
             + "; training steps run eagerly")
         return step

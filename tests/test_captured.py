@@ -123,21 +123,12 @@ def test_captured_step_matches_the_eager_step_on_cuda(splits, fixture_dir, tmp_p
 
 
 @cuda
-def test_the_trainer_captures_by_default_on_cuda_and_resumes_exactly(splits, tmp_path):
-    full = quiet_trainer(small_config(device="cuda"), tmp_path / "full", splits)
-    assert isinstance(full.step, CapturedStep)
-    full.run()
-    assert full.step.graph is not None
-    cut = quiet_trainer(small_config(device="cuda", max_steps=13), tmp_path / "cut", splits)
-    cut.run()
-    resumed = quiet_trainer(small_config(device="cuda"), tmp_path / "cut", splits)
-    resumed.run(resume=True)
-    for name, a in full.checkpoint_tensors().items():
-        b = resumed.checkpoint_tensors()[name]
-        if a.is_floating_point():
-            torch.testing.assert_close(b, a, rtol=0, atol=1e-5, msg=name)
-        else:
-            assert torch.equal(a.cpu(), b.cpu()), name
+def test_the_trainer_captures_by_default_on_cuda(splits, tmp_path):
+    """(test_cuda.py resumes such a run and checks it ends where the uninterrupted one does.)"""
+    trainer = quiet_trainer(small_config(device="cuda", max_steps=10), tmp_path, splits)
+    assert isinstance(trainer.step, CapturedStep)
+    trainer.run()
+    assert trainer.step.graph is not None
 
 
 class FakeGraph:

@@ -55,6 +55,7 @@ def test_train_sample_evaluate_and_resume_on_cuda(splits, tmp_path, fixture_dir)
     full = quiet_trainer(small(device="cuda"), tmp_path / "full", splits)
     full.run()
     assert full.batches.images.device.type == "cuda" and next(full.state.G.parameters()).device.type == "cuda"
+    assert full.step.graph is not None  # trained (and below resumed) by the CUDA-graph step
     cut = quiet_trainer(small(device="cuda", max_steps=13), tmp_path / "cut", splits)
     cut.run()
     resumed = quiet_trainer(small(device="cuda"), tmp_path / "cut", splits)

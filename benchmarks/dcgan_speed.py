@@ -127,7 +127,8 @@ def main() -> None:
         for name, (precision, order, layout, graph) in sides.items():
             runs[name].append(gankit_run(splits, precision, order, layout, args.device, graph))
     if not cuda:  # bf16 autocast is 20x slower on this CPU (no bf16 matrix units): once, on a tenth of the images
-        runs["gankit simultaneous bf16"] = [gankit_run(data(args.images // 10), "bf16", "simultaneous", last)]
+        tenth = data(max(args.images // 10, BATCH))
+        runs["gankit simultaneous bf16"] = [gankit_run(tenth, "bf16", "simultaneous", last)]
         sides["gankit simultaneous bf16"] = ("bf16", "simultaneous", last, True)
     medians = {k: statistics.median(v) for k, v in runs.items()}
     machine = (torch.cuda.get_device_name() if cuda else

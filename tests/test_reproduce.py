@@ -91,18 +91,21 @@ def test_reproduce_stops_without_evaluating_when_training_is_interrupted(tmp_pat
 
 def test_reproduce_table1_over_seeds_reports_every_seed_and_their_spread(tmp_path, fixture_dir, capsys):
     out = tmp_path / "seeds"
-    code = main(["reproduce", "table1", "--dataset", "idx", "--data-dir", str(fixture_dir), "--epochs", "2",
-                 "--seeds", "0-1", "--out", str(out)])
+    code = main(["reproduce", "table1", "--dataset", "idx", "--data-dir", str(fixture_dir), "--epochs", "3",
+                 "--seeds", "0,3", "--patience", "1", "--out", str(out)])
     assert code == 0
     printed = capsys.readouterr().out
     result = json.loads((out / "table1-seeds.json").read_text())
-    assert [r["seed"] for r in result["seeds"]] == [0, 1]
+    assert [r["seed"] for r in result["seeds"]] == [0, 3]
     for r in result["seeds"]:
         rows = [json.loads(line) for line in (out / f"seed-{r['seed']}" / "metrics.jsonl").read_text().splitlines()]
-        train_rows = [x for x in rows if x["kind"] == "train"]
-        assert max(train_rows, key=lambda x: x["parzen_monitor"])["epoch"] == r["best_epoch"]  # chosen by validation
+        monitors = [x["parzen_monitor"] for x in rows if x["kind"] == "train"]
+        assert monitors[r["best_epoch"] - 1] == max(monitors)  # chosen by validation (rows round to 1e-3: ties)
         assert rows[-1]["kind"] == "parzen" and rows[-1]["test_ll"] == r["test_ll"]
         assert "monitor_parzen: 10000" in (out / f"seed-{r['seed']}" / "config.yaml").read_text()
+        # --epochs 3 reached, or patience 1 ended it at the first epoch without a better monitor
+        assert len(monitors) == r["epochs"] and r["epochs_since_best"] == r["epochs"] - r["best_epoch"]
+        assert (r["epochs"], r["epochs_since_best"]) in ((3, 0), (2, 1), (3, 1))
     lls = [r["test_ll"] for r in result["seeds"]]
     assert result["seeds"][0]["test_ll"] != result["seeds"][1]["test_ll"]
     assert result["all"]["mean"] == pytest.approx(statistics.fmean(lls))

@@ -55,3 +55,14 @@ def test_a_sweep_trains_each_seed_then_keeps_or_extends_it(fixture_dir, tmp_path
 def test_a_sweep_refuses_a_bad_recipe_before_training(tmp_path, capsys):
     assert main(["sweep", "--seeds", "0-1", "--lr", "-1", "--out", str(tmp_path / "s")]) == 1
     assert "lr must be a positive" in capsys.readouterr().err and not (tmp_path / "s").exists()
+
+
+def test_a_sweep_called_from_python_trains_its_epochs_not_the_recipes(fixture_dir, tmp_path):
+    """run_sweep's epochs reach a new run even when no --epochs flag does (the default recipe says 5)."""
+    from gankit.sweep import run_sweep
+
+    flags = ["--dataset", "idx", "--data-dir", str(fixture_dir), "--batch-size", "50", "--grid-size", "16",
+             "--monitor-parzen", "100"]
+    result = run_sweep(tmp_path / "s", [1], 2, flags=flags, log=lambda m: None)
+    assert [(r["seed"], r["epochs"]) for r in result["seeds"]] == [(1, 2)]
+    assert result["seeds"][0]["epochs_since_best"] == 2 - result["seeds"][0]["best_epoch"]

@@ -147,6 +147,46 @@ def test_changing_the_monitor_size_on_resume_restarts_the_best_epoch(splits, tmp
     assert "150 samples" in rows[-1]["parzen_monitor_protocol"]
 
 
+def scripted(trainer: Trainer, values: list[float]) -> Trainer:
+    """The trainer, its Parzen monitor reading values in turn (one per epoch) instead of measuring."""
+    left = iter(values)
+    trainer.parzen.measure = lambda g: (next(left), 0.2)
+    return trainer
+
+
+def test_patience_ends_the_run_at_the_monitors_plateau_and_a_resume_respects_it(splits, tmp_path):
+    run, messages = tmp_path / "run", []
+    make = lambda patience, log=messages.append: Trainer(small(epochs=10, patience=patience), run, splits,
+                                                         progress_bar=False, log=log)
+    progress = scripted(make(2), [1.0, 3.0, 2.0, 2.5, 9.0]).run()
+    assert progress.epoch == 4 and progress.stopped_by is None  # best after epoch 2, nothing better in 3 and 4
+    assert RunDir(run).latest().name == "step-000000080.safetensors"
+    assert checkpoint.read(RunDir(run).best)[1]["epoch"] == 2
+    assert "not improved for 2 epochs (patience 2; best 3.000 after epoch 2); the run ends here" in messages[-1]
+    # the same patience again: nothing left to train, nothing written
+    assert make(2).run(resume=True).epoch == 4 and "nothing to train" in messages[-1]
+    assert RunDir(run).latest().name == "step-000000080.safetensors"
+    # a checkpoint from before best_epoch was kept: the best checkpoint says which epoch was best
+    tensors, meta = checkpoint.read(RunDir(run).latest())
+    del meta["best_epoch"]
+    checkpoint.write(RunDir(run).latest(), tensors, meta)
+    assert make(2).run(resume=True).epoch == 4
+    # more patience: a new best at epoch 5 starts the count again, which runs out after epoch 8
+    more = scripted(make(3), [3.5, 1.0, 1.0, 2.0, 9.0])
+    assert more.run(resume=True).epoch == 8 and more.state.best_epoch == 5
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["parzen_monitor"] for r in rows] == [1.0, 3.0, 2.0, 2.5, 3.5, 1.0, 1.0, 2.0]
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"patience": 0}, "patience must be a positive number of epochs"),
+    ({"patience": 5, "monitor_parzen": 0}, "patience waits on the Parzen monitor, which is off"),
+])
+def test_patience_needs_a_monitor_and_a_positive_count(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        small(**overrides).validate()
+
+
 def _train_briefly(splits, tmp_path, steps):
     config = small(max_steps=steps, epochs=100, batch_size=100, grid_size=64, seed=0)
     t = Trainer(config, tmp_path / "run", splits, progress_bar=False, log=lambda m: None)

@@ -78,6 +78,8 @@ class TrainConfig:
     # many validation images (MNIST, Fashion-MNIST; 0 = off)
     monitor_fid: int = 0
     best_by: str = "parzen"  # the monitor that picks checkpoints/best.safetensors: parzen (highest) or fid (lowest)
+    # end the run once that monitor has not improved for this many epochs (its plateau); null: train every epoch
+    patience: int | None = None
     # training-health monitor after every epoch (collapse, D overwhelming G): off, warn, or stop the run
     health: str = "warn"
 
@@ -108,6 +110,11 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be 0 (off) or a positive integer, got {getattr(self, name)}.")
         if self.best_by == "fid" and not self.monitor_fid:
             raise ConfigError("best_by fid needs the FID monitor: add --monitor-fid 1000 (samples per epoch).")
+        if self.patience is not None and self.patience < 1:
+            raise ConfigError(f"patience must be a positive number of epochs or null, got {self.patience}.")
+        if self.patience is not None and self.best_by == "parzen" and not self.monitor_parzen:
+            raise ConfigError("patience waits on the Parzen monitor, which is off: add --monitor-parzen 1000 "
+                              "(samples per epoch).")
         if self.max_steps is not None and self.max_steps < 1:
             raise ConfigError(f"max_steps must be a positive integer or null, got {self.max_steps}.")
         for name in ("lr", "lr_min", "d_loss_scale"):

@@ -14,7 +14,7 @@ from gankit.errors import CheckpointError, ConfigError
 # Fields that may change when a run is resumed; anything else would make it a different run.
 RESUMABLE_FIELDS = ("epochs", "max_steps", "checkpoint_every", "keep_checkpoints", "sample_every",
                     "device", "data_dir", "monitor_parzen", "monitor_fid", "health", "checkpoint_minutes",
-                    "cuda_graph")
+                    "cuda_graph", "patience")
 
 
 def resume_config(run_dir: str | Path, overrides: dict[str, Any]) -> TrainConfig:

@@ -53,7 +53,7 @@ def _command(run: Path, seed: int, preset: str | None, config: str | None, flags
     if state == "partial":  # the run's own config.yaml; the flags may change what a resume may (resume.py)
         return [*base, "--resume", str(run), *flags, "--epochs", str(epochs)]
     return [*base, *(["--preset", preset] if preset else []), *(["--config", config] if config else []),
-            *flags, "--seed", str(seed), "--out", str(run)]
+            *flags, "--epochs", str(epochs), "--seed", str(seed), "--out", str(run)]
 
 
 def run_sweep(out: str | Path, seeds: list[int], epochs: int, preset: str | None = None, config: str | None = None,
@@ -113,6 +113,7 @@ def summarise(out: Path, seeds: list[int], failed: dict[int, str] | None = None)
                      "fid_monitor": last.get("fid_monitor"), "classes_covered": health.get("classes_covered"),
                      "verdict": health.get("verdict"), "healthy": healthy(last),
                      "best_epoch": best["epoch"] if best else None,
+                     "epochs_since_best": last.get("epoch", 0) - best["epoch"] if best else None,
                      "best_monitor": best[record.monitor] if best else None, "monitor": record.monitor})
     summary: dict[str, Any] = {}
     for key in ("parzen_monitor", "fid_monitor", "best_monitor", "classes_covered"):

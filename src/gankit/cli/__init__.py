@@ -104,12 +104,12 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         from gankit.sweep import parse_seeds
 
         result = table1.run_seeds(args.dataset, out, parse_seeds(args.seeds), args.epochs, args.data_dir,
-                                  args.parallel, log=_stderr)
+                                  args.parallel, log=_stderr, patience=args.patience)
         print(table1.format_seeds(result))
         print(f"result: {out / 'table1-seeds.json'}\nthe runs side by side: {out / 'report.html'}")
         return 0
     result = table1.run(args.dataset, out, args.epochs, args.data_dir, not args.no_baselines, not args.no_progress,
-                        log=_stderr)
+                        log=_stderr, patience=args.patience)
     print(table1.format(result))
     print(f"result: {out / 'table1.json'}\nParzen log-likelihood against epoch: {out / 'parzen-curve.png'}")
     return 0

@@ -198,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "10,000-sample monitor; every seed's row, their mean and standard deviation over all "
                              "seeds and over the healthy ones, into OUT/table1-seeds.json (no baselines)")
     table1.add_argument("--parallel", type=positive_int, default=1, help="with --seeds: runs at a time (default 1)")
+    table1.add_argument("--patience", type=positive_int, default=None,
+                        help="end a run once its Parzen monitor has not improved for this many epochs (its plateau; "
+                             "default: train all --epochs)")
 
     experiment = sub.add_parser("experiment", help="run one of gankit's experiments")
     experiments = experiment.add_subparsers(dest="experiment", metavar="EXPERIMENT")

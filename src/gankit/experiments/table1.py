@@ -87,9 +87,10 @@ def baseline_rows(splits: Splits, n: int = 10000, seed: int = 0) -> list[dict]:
 
 
 def train_or_resume(dataset: str, splits: Splits, out: Path, epochs: int, data_dir: str | None, progress_bar: bool,
-                    log: Callable[[str], None]) -> Progress:
-    """Train the dataset's paper preset into out, or continue the run already there up to epochs."""
-    overrides: dict[str, Any] = {"epochs": epochs}
+                    log: Callable[[str], None], patience: int | None = None) -> Progress:
+    """Train the dataset's paper preset into out, or continue the run already there up to epochs (or until
+    the monitor's plateau, with patience)."""
+    overrides: dict[str, Any] = {"epochs": epochs, **({"patience": patience} if patience else {})}
     if dataset == "idx":
         overrides["dataset"] = "idx"
     if data_dir:
@@ -103,13 +104,13 @@ def train_or_resume(dataset: str, splits: Splits, out: Path, epochs: int, data_d
 
 
 def run(dataset: str, out: str | Path, epochs: int, data_dir: str | None = None, baselines: bool = True,
-        progress_bar: bool = True, log: Callable[[str], None] = print) -> dict[str, Any]:
+        progress_bar: bool = True, log: Callable[[str], None] = print, patience: int | None = None) -> dict[str, Any]:
     """Train (or continue), evaluate the best epoch with the paper's protocol, write table1.json and the curve."""
     if dataset not in PRESET_FOR:
         raise ConfigError(f"table1 is reproduced for mnist, fashion-mnist or your own idx data; got {dataset!r}.")
     out = Path(out)
     splits = load_dataset(dataset, data_dir)
-    progress = train_or_resume(dataset, splits, out, epochs, data_dir, progress_bar, log)
+    progress = train_or_resume(dataset, splits, out, epochs, data_dir, progress_bar, log, patience)
     if progress.stopped_by:  # Ctrl-C stops the whole command; evaluating a half-trained run was not asked for
         raise TrainingStopped(f"training stopped by {progress.stopped_by} at epoch {progress.epoch} and nothing was "
                               "evaluated; run the same command again to continue and evaluate.")
@@ -127,15 +128,15 @@ def run(dataset: str, out: str | Path, epochs: int, data_dir: str | None = None,
 
 
 def run_seeds(dataset: str, out: str | Path, seeds: list[int], epochs: int, data_dir: str | None = None,
-              parallel: int = 1, log: Callable[[str], None] = print) -> dict[str, Any]:
+              parallel: int = 1, log: Callable[[str], None] = print, patience: int | None = None) -> dict[str, Any]:
     """Train (or continue) OUT/seed-N for each seed, `parallel` at a time, each with the 10,000-sample
-    Parzen monitor (the 1,000-sample one ranks late epochs poorly); evaluate each seed's best epoch with the
-    paper's protocol; write OUT/table1-seeds.json."""
+    Parzen monitor (the 1,000-sample one ranks late epochs poorly), to `epochs` or, with patience, to the
+    monitor's plateau; evaluate each seed's best epoch with the paper's protocol; write OUT/table1-seeds.json."""
     if dataset not in PRESET_FOR:
         raise ConfigError(f"table1 is reproduced for mnist, fashion-mnist or your own idx data; got {dataset!r}.")
     out = Path(out)
     flags = ["--monitor-parzen", "10000", *(["--dataset", "idx"] if dataset == "idx" else []),
-             *(["--data-dir", data_dir] if data_dir else [])]
+             *(["--data-dir", data_dir] if data_dir else []), *(["--patience", str(patience)] if patience else [])]
     swept = run_sweep(out, seeds, epochs, preset=PRESET_FOR[dataset], flags=flags, parallel=parallel, log=log)
     if swept["failed"]:
         seed, why = next(iter(swept["failed"].items()))
@@ -147,6 +148,7 @@ def run_seeds(dataset: str, out: str | Path, seeds: list[int], epochs: int, data
         chosen = RunDir(out / f"seed-{swept_row['seed']}").best_or_latest()
         row = evaluate(chosen, ("parzen",), dataset, data_dir, splits=splits)[0]
         rows.append({"seed": swept_row["seed"], "epochs": swept_row["epochs"], "best_epoch": row["epoch"],
+                     "epochs_since_best": swept_row["epochs"] - row["epoch"],
                      "test_ll": row["test_ll"], "test_se": row["test_se"], "sigma": row["sigma"],
                      "healthy": swept_row["healthy"], "verdict": swept_row["verdict"], "checkpoint": row["checkpoint"]})
     result = {"dataset": dataset, "seeds": rows,
@@ -160,9 +162,11 @@ def run_seeds(dataset: str, out: str | Path, seeds: list[int], epochs: int, data
 
 def format_seeds(result: dict[str, Any]) -> str:
     lines = [f"Parzen window log-likelihood on {result['dataset']} test, every seed (nats; higher is better)",
-             f"{'seed':>5} {'epochs':>6} {'best epoch':>10} {'LL':>8} {'+-':>5}  health"]
+             f"{'seed':>5} {'epochs':>6} {'best epoch':>10} {'since':>5} {'LL':>8} {'+-':>5}  health"]
     for r in result["seeds"]:
-        lines.append(f"{r['seed']:>5} {r['epochs']:>6} {r['best_epoch']:>10} {r['test_ll']:8.1f} {r['test_se']:5.1f}  "
+        since = r.get("epochs_since_best", r["epochs"] - r["best_epoch"])
+        lines.append(f"{r['seed']:>5} {r['epochs']:>6} {r['best_epoch']:>10} {since:>5} {r['test_ll']:8.1f} "
+                     f"{r['test_se']:5.1f}  "
                      f"{r['verdict'] or '-'}")
     for group in ("all", "healthy"):
         m = result[group]

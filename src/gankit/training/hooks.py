@@ -178,7 +178,7 @@ class BestCheckpoint(Hook):
         if value is None:
             return
         if best is None or (value > best if self.higher_is_better else value < best):
-            trainer.state.best_monitor = value
+            trainer.state.best_monitor, trainer.state.best_epoch = value, row["epoch"]
             trainer.write_checkpoint(trainer.rundir.best)
 
 

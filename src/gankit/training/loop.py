@@ -96,7 +96,7 @@ class Trainer:
         self.iterations_per_epoch = self.batches.per_epoch // c.d_steps
         self._stop_signal: str | None = None
         self._stop_error: Callable[[Path], GankitError] | None = None
-        self._ended_by_peer = False  # rank 0's hook stopped the run (torchrun)
+        self._ended = False  # a hook stopped the run, or the monitor reached its plateau (patience)
         self._lock: RunLock | None = None
         self._last_save = time.perf_counter()
 
@@ -151,7 +151,10 @@ class Trainer:
             # values of monitors of different sizes are not comparable: the best starts again
             self.log(f"{self.config.best_by} monitor size changed to {getattr(self.config, size)}; "
                      f"{self.rundir.best.name} will hold the best epoch under the new monitor")
-            self.state.best_monitor = None
+            self.state.best_monitor = self.state.best_epoch = None
+        if self.state.best_monitor is not None and self.state.best_epoch is None and self.rundir.best.exists():
+            self.state.best_epoch = checkpoint.read(self.rundir.best)[1]["epoch"]  # written before best_epoch was kept
+        self._ended = self.plateau() is not None  # resumed with a patience already run out of: nothing to train
 
     # ----- the run -----------------------------------------------------------------------------
     def run(self, resume: bool = False, on_iteration: Callable[[Trainer], None] | None = None) -> Progress:
@@ -199,6 +202,8 @@ class Trainer:
             self.rundir.trim_rows(self.progress.epoch)
             save_yaml(self.config, self.rundir.config)
             self.log(f"resuming {self.run_dir} at epoch {self.progress.epoch}, step {self.progress.step}")
+            if self._ended:
+                self.log(f"{self.plateau()}; nothing to train (raise --patience to go on)")
         elif resume:  # killed before its first checkpoint: start it again from its config.yaml
             self.log(f"{self.run_dir} has no checkpoint yet; starting it from its config.yaml")
             self.rundir.trim_rows(self.progress.epoch)
@@ -217,12 +222,20 @@ class Trainer:
         lines = [f"done: {p.epoch} epochs, {p.step} steps, {p.wall_s:.0f} s of training",
                  f"samples: {grid}" if grid.exists() else None,
                  f"report: {self.run_dir / 'report.html'}" if any(isinstance(h, HtmlReport) for h in self.hooks)
-                 else None, self.health.summary(p.epoch)]
+                 else None, self.health.summary(p.epoch), self.plateau()]
         return "\n".join(line for line in lines if line)
 
     def finished(self) -> bool:
         c, p = self.config, self.progress
-        return p.epoch >= c.epochs or (c.max_steps is not None and p.step >= c.max_steps) or self._ended_by_peer
+        return p.epoch >= c.epochs or (c.max_steps is not None and p.step >= c.max_steps) or self._ended
+
+    def plateau(self) -> str | None:
+        """Why the run has reached its plateau (patience epochs without a better monitor), or None."""
+        c, best = self.config, self.state.best_epoch
+        if c.patience is None or best is None or self.progress.epoch - best < c.patience:
+            return None
+        return (f"the {c.best_by} monitor has not improved for {self.progress.epoch - best} epochs (patience "
+                f"{c.patience}; best {self.state.best_monitor:.3f} after epoch {best})")
 
     def stop_after_epoch(self, error: Callable[[Path], GankitError]) -> None:
         """Let a hook end the run after this epoch's checkpoint, with error(checkpoint path)."""
@@ -303,14 +316,13 @@ class Trainer:
         self.batches.new_epoch()
         for hook in self.hooks:
             hook.epoch_end(self, row)
+        plateau = self.plateau() if self.ranks.main else None  # rank 0 alone runs the monitors
+        (self._ended,) = self.ranks.any(self._stop_error is not None or plateau is not None)
+        if plateau is not None and self._stop_error is None:
+            self.log(f"{plateau}; the run ends here")
         if row["epoch"] % c.checkpoint_every == 0 or self.finished():
-            self.save_checkpoint()
+            path = self.save_checkpoint()
         for hook in self.hooks:
             hook.epoch_saved(self)
-        (stop,) = self.ranks.any(self._stop_error is not None)
-        if stop:
-            path = self.save_checkpoint()
-            if self._stop_error is None:
-                self._ended_by_peer = True
-                return
+        if self._stop_error is not None:
             raise self._stop_error(path)

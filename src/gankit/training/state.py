@@ -67,6 +67,7 @@ class TrainState:
         self.stats_n = 0
         self.progress = Progress()
         self.best_monitor: float | None = None  # the best value so far of the monitor named by best_by
+        self.best_epoch: int | None = None  # and the epoch it was measured after
 
     def local_rng(self, draw: int = 0) -> torch.Generator:
         """Where a step's per-example draws come from: rng in a single process, under torchrun the rank's own
@@ -87,7 +88,8 @@ class TrainState:
     def meta(self) -> dict[str, Any]:
         p = self.progress
         return {"step": p.step, "epoch": p.epoch, "batch": p.batch, "wall_s": p.wall_s, "epoch_s": p.epoch_s,
-                "stats_n": self.stats_n, "best_monitor": self.best_monitor}
+                "stats_n": self.stats_n, "best_monitor": self.best_monitor,
+                "best_epoch": self.best_epoch}
 
     def load(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
         """Restore from a checkpoint's tensors and meta; KeyError or RuntimeError if they do not fit."""
@@ -101,6 +103,7 @@ class TrainState:
         self.progress = Progress(meta["step"], meta["epoch"], meta["batch"], meta["wall_s"], meta["epoch_s"])
         self.stats_n = meta["stats_n"]
         self.best_monitor = meta.get("best_monitor")
+        self.best_epoch = meta.get("best_epoch")
 
     def is_finite(self) -> bool:
         stats_ok = all(math.isfinite(v) for v in self.stats.tolist())

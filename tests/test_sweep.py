@@ -66,3 +66,14 @@ def test_a_sweep_called_from_python_trains_its_epochs_not_the_recipes(fixture_di
     result = run_sweep(tmp_path / "s", [1], 2, flags=flags, log=lambda m: None)
     assert [(r["seed"], r["epochs"]) for r in result["seeds"]] == [(1, 2)]
     assert result["seeds"][0]["epochs_since_best"] == 2 - result["seeds"][0]["best_epoch"]
+
+
+def test_parallel_runs_share_the_cpus_cores_unless_told_otherwise(monkeypatch):
+    from gankit import sweep
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(sweep.os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    assert sweep.child_env(2)["OMP_NUM_THREADS"] == "4" and sweep.child_env(3)["OMP_NUM_THREADS"] == "2"
+    assert sweep.child_env(16)["OMP_NUM_THREADS"] == "1" and "OMP_NUM_THREADS" not in sweep.child_env(1)
+    monkeypatch.setenv("OMP_NUM_THREADS", "6")
+    assert sweep.child_env(2)["OMP_NUM_THREADS"] == "6"

@@ -1,7 +1,7 @@
 """`gankit sweep`: one recipe over several seeds, one run directory per seed, so that a recipe is judged
 over seeds and never by one. Runs go `parallel` at a time as separate `python -m gankit train`
-processes (several at once pay off on a GPU, where one small run leaves it idle; on a CPU one at a
-time is the default); a seed whose run is already complete is kept, an unfinished one is resumed.
+processes (several at once pay off on a GPU, where one small run leaves it idle, and on a CPU once
+its cores are split between them); a seed whose run is already complete is kept, an unfinished one is resumed.
 Then a table of every seed's last and best monitors, with their mean and standard deviation over all
 seeds and over the seeds the health monitor found healthy, and one report comparing the runs."""
 
@@ -56,6 +56,16 @@ def _command(run: Path, seed: int, preset: str | None, config: str | None, flags
             *flags, "--epochs", str(epochs), "--seed", str(seed), "--out", str(run)]
 
 
+def child_env(parallel: int) -> dict[str, str]:
+    """The runs' environment: on the CPU, runs going several at a time share its cores instead of each
+    taking all of them (benchmarks/results/sweep_speed.json), unless OMP_NUM_THREADS says otherwise."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if parallel > 1 and "OMP_NUM_THREADS" not in env:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        env["OMP_NUM_THREADS"] = str(max(1, cores // parallel))
+    return env
+
+
 def run_sweep(out: str | Path, seeds: list[int], epochs: int, preset: str | None = None, config: str | None = None,
               flags: list[str] | tuple[str, ...] = (), parallel: int = 1,
               log: Callable[[str], None] = print) -> dict[str, Any]:
@@ -78,7 +88,7 @@ def run_sweep(out: str | Path, seeds: list[int], epochs: int, preset: str | None
             handle = open(out / f"seed-{seed}.log", "a")
             log(f"seed {seed}: {'resuming' if state == 'partial' else 'training'} {run}")
             process = subprocess.Popen(_command(run, seed, preset, config, list(flags), state, epochs), stdout=handle,
-                                       stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                       stderr=subprocess.STDOUT, env=child_env(parallel))
             running.append((seed, run, process, handle))
         time.sleep(0.2)
         for item in [r for r in running if r[2].poll() is not None]:

@@ -163,6 +163,10 @@ def test_patience_ends_the_run_at_the_monitors_plateau_and_a_resume_respects_it(
     assert RunDir(run).latest().name == "step-000000080.safetensors"
     assert checkpoint.read(RunDir(run).best)[1]["epoch"] == 2
     assert "not improved for 2 epochs (patience 2; best 3.000 after epoch 2); the run ends here" in messages[-1]
+    from gankit.report import load_record
+    from gankit.report.listing import format_runs
+
+    assert "4/10 (plateau)" in format_runs([load_record(run)], tmp_path)
     # the same patience again: nothing left to train, nothing written
     assert make(2).run(resume=True).epoch == 4 and "nothing to train" in messages[-1]
     assert RunDir(run).latest().name == "step-000000080.safetensors"

@@ -26,6 +26,9 @@ def _line(record: RunRecord, root: Path) -> tuple[str, ...]:
     last, best = record.last, record.best_epoch()
     verdict = (last.get("health") or {}).get("verdict", "-")
     planned = record.config.get("epochs")
+    patience = record.config.get("patience")
+    if planned and best and patience and last.get("epoch", 0) - best["epoch"] >= patience:
+        planned = f"{planned} (plateau)"  # ended by --patience: finished, though short of its epochs
     try:
         name = str(record.path.relative_to(root)) if record.path != root else record.path.name
     except ValueError:

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import torch
 
+from gankit.sweep import available_cores
+
 
 def one_sweep(preset: str, seeds: int, epochs: int, parallel: int, device: str, threads: int | None,
               out: Path) -> dict[str, float]:
@@ -55,7 +57,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cores = available_cores()
     configs = {"one at a time": (1, None), f"{args.parallel} at a time": (args.parallel, None)}
     if args.device == "cpu":  # what splitting the cores buys: each parallel run taking all of them
         configs[f"{args.parallel} at a time, every core each"] = (args.parallel, cores)

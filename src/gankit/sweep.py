@@ -56,13 +56,16 @@ def _command(run: Path, seed: int, preset: str | None, config: str | None, flags
             *flags, "--epochs", str(epochs), "--seed", str(seed), "--out", str(run)]
 
 
+def available_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def child_env(parallel: int) -> dict[str, str]:
     """The runs' environment: on the CPU, runs going several at a time share its cores instead of each
     taking all of them (benchmarks/results/sweep_speed.json), unless OMP_NUM_THREADS says otherwise."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     if parallel > 1 and "OMP_NUM_THREADS" not in env:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        env["OMP_NUM_THREADS"] = str(max(1, cores // parallel))
+        env["OMP_NUM_THREADS"] = str(max(1, available_cores() // parallel))
     return env
 
 

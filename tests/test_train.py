@@ -56,6 +56,29 @@ def test_interrupted_and_resumed_run_is_bit_identical(splits, tmp_path, order):
     assert [strip(r) for r in rows(tmp_path / "full")] == [strip(r) for r in rows(tmp_path / "cut")]
 
 
+def test_an_exported_resumable_state_continues_bit_identically_elsewhere(splits, tmp_path, capsys):
+    from gankit.cli import main
+
+    full = Trainer(small(), tmp_path / "full", splits, progress_bar=False, log=lambda m: None)
+    full.run()
+    Trainer(small(max_steps=27), tmp_path / "cut", splits, progress_bar=False, log=lambda m: None).run()
+    assert main(["export", str(tmp_path / "cut"), "--resumable", "--out", str(tmp_path / "shipped" / "run")]) == 0
+    assert "continue it with: gankit train --resume" in capsys.readouterr().out
+    shipped = tmp_path / "shipped" / "run"
+    assert sorted(str(p.relative_to(shipped)) for p in shipped.rglob("*") if p.is_file()) == [
+        "checkpoints/step-000000027.safetensors", "config.yaml", "metrics.jsonl"]
+    resumed = Trainer(small(), shipped, splits, progress_bar=False, log=lambda m: None)
+    resumed.run(resume=True)
+    assert_identical(weights(full), weights(resumed))
+    before = {p: p.read_bytes() for p in shipped.rglob("*") if p.is_file()}
+    assert main(["export", str(tmp_path / "cut"), "--resumable", "--out", str(shipped)]) == 1  # never over a run
+    assert main(["export", str(tmp_path / "shipped"), "--resumable", "--out", str(tmp_path / "x")]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert "already exists" in err[0] and "not a gankit run directory" in err[1] and len(err) == 2
+    assert before == {p: p.read_bytes() for p in shipped.rglob("*") if p.is_file()}
+    assert sorted(p.name for p in (tmp_path / "shipped").iterdir()) == ["run"]  # no staging folder left behind
+
+
 def test_sigint_writes_checkpoint_and_resume_is_exact(splits, tmp_path):
     full = Trainer(small(epochs=2), tmp_path / "full", splits, progress_bar=False, log=lambda m: None)
     full.run()

@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +134,31 @@ class RunDir:
         except OSError as exc:
             raise ConfigError(f"cannot create the run directory {self.path} ({exc.strerror}); "
                               "choose another --out.") from None
+
+    def copy_state(self, out: str | Path) -> RunDir:
+        """A new run directory at out holding only what `gankit train --resume` needs: config.yaml,
+        metrics.jsonl and the newest checkpoint (no samples, older checkpoints or best.safetensors).
+        Written in full beside out and then renamed, so a failure leaves nothing half-made."""
+        latest, out = self.latest(), Path(out)
+        if out.exists():
+            raise ConfigError(f"{out} already exists; choose a new folder for the copy.")
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+        except OSError as exc:
+            raise ConfigError(f"cannot write beside {out} ({exc.strerror}); choose another folder.") from None
+        try:
+            copy = RunDir(staging)
+            copy.checkpoint_dir.mkdir()
+            shutil.copy2(self.config, copy.config)
+            if self.metrics.exists():
+                shutil.copy2(self.metrics, copy.metrics)
+            shutil.copy2(latest, copy.checkpoint_dir / latest.name)
+            staging.rename(out)
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise ConfigError(f"cannot copy {self.path} to {out} ({exc.strerror}).") from None
+        return RunDir(out)
 
     def remove_stale_temporaries(self) -> int:
         """Delete the temporary files of writes a kill interrupted (the real files are intact)."""

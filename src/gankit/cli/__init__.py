@@ -55,8 +55,20 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from gankit.errors import ConfigError
     from gankit.generator import export_generator
+    from gankit.rundir import RunDir
 
+    if args.resumable:
+        run = RunDir(args.source)
+        if not run.config.is_file():
+            raise ConfigError(f"{args.source} is not a gankit run directory (no config.yaml); --resumable copies "
+                              "a run directory.")
+        copy = run.copy_state(args.out)
+        size = sum(p.stat().st_size for p in copy.path.rglob("*") if p.is_file())
+        print(f"resumable state of {run} written to {copy} ({size / 1e6:.1f} MB); "
+              f"continue it with: gankit train --resume {copy}")
+        return 0
     path = export_generator(args.source, args.out)
     print(f"generator written to {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0

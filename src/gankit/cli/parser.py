@@ -105,12 +105,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a conditional generator draws class C only (default: every class in turn)")
 
     export = sub.add_parser(
-        "export", help="write only the generator (a few MB) for sharing",
+        "export", help="write only the generator (a few MB) for sharing, or a run's resumable state",
         description="Copy G's weights and sampling spec out of a run into a small .safetensors file "
-                    "that `gankit sample` accepts.",
+                    "that `gankit sample` accepts; with --resumable, copy the run's newest full training state "
+                    "(config.yaml, metrics.jsonl, the newest checkpoint) into a new run directory that "
+                    "`gankit train --resume` continues.",
     )
-    export.add_argument("source", help="run directory or checkpoint file")
-    export.add_argument("--out", required=True, help="output .safetensors path")
+    export.add_argument("source", help="run directory or checkpoint file (with --resumable: a run directory)")
+    export.add_argument("--out", required=True, help="output .safetensors path (with --resumable: a new folder)")
+    export.add_argument("--resumable", action="store_true",
+                        help="the run's newest full state instead of G alone (samples, older checkpoints and "
+                             "best.safetensors stay behind)")
 
     evaluate = sub.add_parser(
         "evaluate", help="Parzen log-likelihood (Table 1), class histogram, FID, KID, precision/recall of a checkpoint",

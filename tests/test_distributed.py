@@ -88,3 +88,19 @@ def test_ranks_shard_and_draw_their_own_masks():
 def test_a_batch_that_does_not_split_over_the_ranks_is_refused(splits, tmp_path):
     with pytest.raises(ConfigError, match="divisible by --nproc_per_node"):
         Trainer(small_config(batch_size=50), tmp_path / "r", splits, progress_bar=False, ranks=Ranks(0, 3))
+
+
+def test_patience_ends_a_torchrun_run_on_every_rank_at_the_same_epoch(fixture_dir, tmp_path):
+    """Rank 0 alone measures the monitor; the plateau it sees must end the other rank too (else it hangs)."""
+    run = tmp_path / "run"
+    args = [*common(fixture_dir, "--monitor-parzen", "100", "--patience", "1", "--epochs", "8"), "--out", str(run)]
+    out = gankit_train(args, 2)
+    monitors = [r["parzen_monitor"] for r in rows(run)]
+    ended = next((e for e in range(1, len(monitors)) if monitors[e] <= max(monitors[:e])), None)
+    assert len(monitors) == (ended + 1 if ended else 8)
+    if ended:  # measured at seed 3: the monitor falls after epoch 3, so the run ends after epoch 4
+        assert "has not improved for 1 epoch (patience 1" in out.stderr
+    assert RunDir(run).latest().name == f"step-{10 * len(monitors):09d}.safetensors"
+    again = gankit_train(["--resume", str(run), "--patience", "1", "--epochs", "8"], 2)
+    assert RunDir(run).latest().name == f"step-{10 * len(monitors):09d}.safetensors"
+    assert ("nothing to train" in again.stderr) == bool(ended)

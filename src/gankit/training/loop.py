@@ -234,7 +234,8 @@ class Trainer:
         c, best = self.config, self.state.best_epoch
         if c.patience is None or best is None or self.progress.epoch - best < c.patience:
             return None
-        return (f"the {c.best_by} monitor has not improved for {self.progress.epoch - best} epochs (patience "
+        waited = self.progress.epoch - best
+        return (f"the {c.best_by} monitor has not improved for {waited} epoch{'s' * (waited != 1)} (patience "
                 f"{c.patience}; best {self.state.best_monitor:.3f} after epoch {best})")
 
     def stop_after_epoch(self, error: Callable[[Path], GankitError]) -> None:

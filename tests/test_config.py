@@ -83,3 +83,17 @@ def test_types_come_from_the_annotations_and_booleans_are_parsed_not_guessed(mon
     assert cfg._coerce("seed", "True") is True and cfg._coerce("seed", "off") is False
     with pytest.raises(ConfigError, match="not a valid bool"):
         cfg._coerce("seed", "perhaps")
+
+
+def test_every_field_says_what_it_means_in_help(capsys):
+    from dataclasses import fields
+
+    from gankit.cli import main
+    from gankit.config import FIELD_HELP
+
+    assert set(FIELD_HELP) == {f.name for f in fields(TrainConfig)}
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--patience INT end the run once that monitor has not improved for this many epochs" in text
+    assert "--lr FLOAT learning rate at step 0 (default: 0.1)" in text

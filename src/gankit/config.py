@@ -156,6 +156,49 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
 
+# what each field means, for `--help` (a test keeps it complete)
+FIELD_HELP = {
+    "dataset": "the training images",
+    "data_dir": "folder holding the dataset's files (default: the cache, or a download)",
+    "image_size": "square side the images are brought to (default: as stored)",
+    "model": "G and D",
+    "z_dim": "length of G's noise vector z",
+    "noise": "the prior z is drawn from",
+    "batch_size": "examples per minibatch (the global batch under torchrun)",
+    "d_steps": "k, D's steps per G step (Algorithm 1; with --update-order sequential)",
+    "unrolled_steps": "G's loss through D unrolled this many SGD steps (Metz et al. 2016; sequential)",
+    "update_order": "simultaneous (both nets from one batch, the paper's code), sequential (Algorithm 1) or elbo "
+                    "(a VAE)",
+    "g_objective": "G's loss: non-saturating -log D(G(z)) (the paper's practice) or minimax log(1 - D(G(z)))",
+    "d_objective": "D's loss",
+    "d_loss_scale": "D's loss multiplied by this (0.5: pylearn2's mean over the real and fake halves)",
+    "optimizer": "momentum (pylearn2's SGD, the paper's) or adam",
+    "adam_beta1": "Adam's beta1", "adam_beta2": "Adam's beta2",
+    "lr": "learning rate at step 0", "lr_decay": "lr is divided by this after every step",
+    "lr_min": "the floor lr decays to",
+    "momentum_start": "momentum in epoch 1", "momentum_end": "momentum from epoch momentum_saturate on",
+    "momentum_saturate": "epoch by which momentum has risen linearly to momentum_end",
+    "max_norm": "largest norm of a weight column, as pylearn2's max_col_norm (null: none)",
+    "g_init_from": "paper-tfd-stage2: the stage-1 run whose G becomes the top of this G",
+    "epochs": "epochs to train in all",
+    "max_steps": "stop after this many iterations (null: no limit)",
+    "seed": "seeds the weights, noise, dropout and the order of examples",
+    "device": "auto (a GPU if there is one), cpu or cuda[:N]",
+    "precision": "fp32, or bf16 autocast on a GPU",
+    "cuda_graph": "on CUDA, replay each training iteration as one CUDA graph",
+    "checkpoint_every": "write the full state every this many epochs",
+    "checkpoint_minutes": "also write it mid-epoch after this many minutes of training (0: off)",
+    "keep_checkpoints": "step checkpoints kept (the newest; best.safetensors besides)",
+    "sample_every": "draw the fixed-noise grid every this many epochs",
+    "grid_size": "samples in that grid",
+    "monitor_parzen": "samples (and validation images) of the Parzen monitor after each epoch (0: off)",
+    "monitor_fid": "samples of the FID monitor after each epoch (0: off; MNIST and Fashion-MNIST)",
+    "best_by": "the monitor that picks checkpoints/best.safetensors",
+    "patience": "end the run once that monitor has not improved for this many epochs (null: train every epoch)",
+    "health": "when the run collapses or D overwhelms G: off, warn, or stop (with a checkpoint)",
+}
+
+
 # best_by -> (the metrics-row field of the monitor that picks best.safetensors, whether higher is better)
 BEST_BY = {"parzen": ("parzen_monitor", True), "fid": ("fid_monitor", False)}
 

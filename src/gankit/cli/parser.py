@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from dataclasses import fields
 
-from gankit.config import TrainConfig, choices, field_types
+from gankit.config import FIELD_HELP, TrainConfig, choices, field_types
 from gankit.evaluate import METRICS
 from gankit.presets import PRESETS
 
@@ -61,8 +61,8 @@ def _add_config_flags(parser: argparse.ArgumentParser, skip: tuple[str, ...] = (
         flag = "--" + f.name.replace("_", "-")
         group.add_argument(
             flag, dest=f"cfg_{f.name}", default=argparse.SUPPRESS, metavar=types[f.name].__name__.upper(),
-            help=(f"one of {', '.join(named[f.name])} " if f.name in named else "")
-            + f"(default: {getattr(defaults, f.name)})",
+            help="; ".join([FIELD_HELP[f.name], *([f"one of {', '.join(named[f.name])}"] if f.name in named else [])])
+            + ("" if getattr(defaults, f.name) is None else f" (default: {getattr(defaults, f.name)})"),
         )
 
 

@@ -111,3 +111,8 @@ def test_reproduce_table1_over_seeds_reports_every_seed_and_their_spread(tmp_pat
     assert result["all"]["mean"] == pytest.approx(statistics.fmean(lls))
     assert result["all"]["std"] == pytest.approx(statistics.stdev(lls))
     assert "mean over all seeds (2)" in printed and (out / "report.html").exists()
+    from gankit.plots import monitor_curve
+
+    rows = [json.loads(line) for line in (out / "seed-3" / "metrics.jsonl").read_text().splitlines()]
+    assert monitor_curve(out / "seed-3") == [(x["epoch"], x["parzen_monitor"]) for x in rows if x["kind"] == "train"]
+    assert (out / "parzen-curves.png").stat().st_size > 5000 and "parzen-curves.png" in printed

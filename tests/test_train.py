@@ -168,6 +168,9 @@ def test_changing_the_monitor_size_on_resume_restarts_the_best_epoch(splits, tmp
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert meta["epoch"] == 3 and meta["best_monitor"] == pytest.approx(rows[-1]["parzen_monitor"], abs=1e-3)
     assert "150 samples" in rows[-1]["parzen_monitor_protocol"]
+    from gankit.plots import monitor_curve
+
+    assert monitor_curve(run) == [(3, rows[-1]["parzen_monitor"])]  # a curve of one monitor size, the latest
 
 
 def scripted(trainer: Trainer, values: list[float]) -> Trainer:

@@ -118,7 +118,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         result = table1.run_seeds(args.dataset, out, parse_seeds(args.seeds), args.epochs, args.data_dir,
                                   args.parallel, log=_stderr, patience=args.patience)
         print(table1.format_seeds(result))
-        print(f"result: {out / 'table1-seeds.json'}\nthe runs side by side: {out / 'report.html'}")
+        print(f"result: {out / 'table1-seeds.json'}\nthe runs side by side: {out / 'report.html'}\n"
+              f"every seed's Parzen monitor against epoch: {out / 'parzen-curves.png'}")
         return 0
     result = table1.run(args.dataset, out, args.epochs, args.data_dir, not args.no_baselines, not args.no_progress,
                         log=_stderr, patience=args.patience)

@@ -28,7 +28,7 @@ from gankit.evaluate import evaluate
 from gankit.fileio import atomic_write_bytes
 from gankit.metrics.neighbours import nearest
 from gankit.metrics.parzen import parzen_evaluate
-from gankit.plots import plot_parzen_curve
+from gankit.plots import plot_parzen_curve, plot_seed_curves
 from gankit.resume import resume_config
 from gankit.rundir import RunDir
 from gankit.sweep import mean_std, run_sweep
@@ -157,6 +157,9 @@ def run_seeds(dataset: str, out: str | Path, seeds: list[int], epochs: int, data
               "selection": "each seed's highest Parzen monitor (10000 samples, fixed z) on valid[:10000]",
               "protocol": "10000 samples, sigma from the 10-value grid by valid[:1000], mean over test[:10000]"}
     atomic_write_bytes(out / "table1-seeds.json", (json.dumps(result, indent=2) + "\n").encode())
+    plot_seed_curves({f"seed {r['seed']}": out / f"seed-{r['seed']}" for r in rows},
+                     {f"seed {r['seed']}": (r["best_epoch"], r["test_ll"], r["test_se"]) for r in rows},
+                     out / "parzen-curves.png", paper=dataset == "mnist")
     return result
 
 

@@ -88,6 +88,9 @@ def gankit_config(precision: str, order: str, device: str = "cpu", cuda_graph: b
         "cuda_graph": cuda_graph}, "benchmark")
 
 
+GRAPH_USED: dict[str, bool] = {}  # per (precision, order, graph asked): whether the CUDA-graph step trained it
+
+
 def gankit_run(splits: Splits, precision: str, order: str, layout: torch.memory_format, device: str = "cpu",
                cuda_graph: bool = True) -> float:
     config = gankit_config(precision, order, device, cuda_graph)
@@ -96,6 +99,7 @@ def gankit_run(splits: Splits, precision: str, order: str, layout: torch.memory_
         for net in (trainer.state.G, trainer.state.D):  # gankit places them channels-last; undo it to compare
             net.to(memory_format=layout)
         trainer.run()
+        GRAPH_USED[f"{precision} {order} cuda_graph={cuda_graph}"] = getattr(trainer.step, "graph", None) is not None
         p = trainer.progress
         return p.step * BATCH / p.wall_s
 
@@ -140,7 +144,8 @@ def main() -> None:
                       "three D forwards (it reuses D's fakes for G). Without NCHW: conv weights channels-last, as "
                       "gankit trains; NCHW: the same nets in PyTorch's default layout. bf16: one pass of a tenth.",
               "images_per_pass": args.images, "repeats": args.repeats, "runs": runs, "median": medians,
-              "ratio_to_plain": {name: medians[name] / medians["plain"] for name in sides}}
+              "ratio_to_plain": {name: medians[name] / medians["plain"] for name in sides},
+              "cuda_graph_used": GRAPH_USED}
     if cuda:
         floor = busy_floor(gankit_config("fp32", "sequential", "cuda"), splits, iterations=50)
         floor["images_per_second"] = BATCH / (floor["gpu_busy_ms_per_iteration"] / 1000)

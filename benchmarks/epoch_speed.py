@@ -97,12 +97,16 @@ def synchronize(device: str) -> None:
         torch.cuda.synchronize()
 
 
+GRAPH_USED: dict[str, bool] = {}  # per side: whether its last epoch was trained by the CUDA-graph step
+
+
 def gankit_epoch(splits, **overrides) -> float:
     """One epoch of gankit's Trainer; the time is the loop's own (no sample grid or checkpoint)."""
     config = apply_overrides(from_preset("paper-mnist"), {"epochs": 1, **overrides}, "benchmark")
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(config, Path(tmp) / "run", splits, progress_bar=False, log=lambda m: None)
         trainer.run()
+        GRAPH_USED[json.dumps(overrides, sort_keys=True)] = getattr(trainer.step, "graph", None) is not None
         return trainer.progress.wall_s
 
 
@@ -160,6 +164,7 @@ def main() -> None:
         "epoch_seconds": times,
         "median_seconds": median,
         "speedup_vs_plain": {name: round(base / t, 3) for name, t in median.items()},
+        "cuda_graph_used": GRAPH_USED,
         "notes": {
             "plain_pytorch_sequential_fp32": "the same G and D written with nn.Sequential, nn.Dropout and a "
             "maxout module, same initial weights; DataLoader(TensorDataset, shuffle), D step then G step reusing the "

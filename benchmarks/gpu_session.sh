@@ -46,7 +46,7 @@ for name in "$@"; do
         continue
     fi
     case $name in
-        tests) step tests 180 "$PYTHON" -m pytest -q -p no:cacheprovider -rs tests/test_cuda.py tests/test_captured.py ;;
+        tests) step tests 180 "$PYTHON" -m pytest -q -p no:cacheprovider -rsP tests/test_cuda.py tests/test_captured.py ;;
         epoch) step epoch 180 "$PYTHON" benchmarks/epoch_speed.py --device cuda --repeats 3 \
                    --out "$OUT/epoch_speed_cuda.json" ;;
         dcgan) step dcgan 150 "$PYTHON" benchmarks/dcgan_speed.py --device cuda --images 38400 \

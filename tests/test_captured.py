@@ -48,23 +48,18 @@ def float32_schedule(monkeypatch):
 @pytest.mark.parametrize("case", [pytest.param(name, marks=[] if name == "paper-momentum" else pytest.mark.slow)
                                   for name in CASES])
 def test_fed_step_computes_what_the_plain_step_computes(splits, tmp_path, float32_schedule, case):
-    """With the schedule rounded alike, Adam's and the VAE's fed steps are bit for bit the plain ones; the
-    momentum rule differs only in that lr * g is rounded before it is subtracted (the plain step fuses it).
-    Measured over seeds 0-9 for paper-momentum: the weights' largest difference after 100 steps is 3.7e-9 at
-    nine seeds and 9.5e-6 at one (rounding amplified by the GAN's dynamics); serving a sequential step's
-    first batch twice moves D by 6.2e-3 to 3.5e-2 (test_fed_step_notices_a_wrong_batch): 1e-4 between."""
+    """With the schedule rounded to float32 as the fed step's 0-dim tensors hold it, the fed step runs the plain
+    step's arithmetic (momentum too: lr * g rounded, then subtracted, either way), so every weight, every
+    optimiser state and every statistic is equal bit for bit after 100 steps, on any CPU. (Before the two
+    paths shared that arithmetic, a 1e-4 bar passed here and failed on another machine's CPU: a GAN
+    amplifies a 1-ulp difference.) test_fed_step_notices_a_wrong_batch shows a wrong batch moves D by 6e-3
+    or more."""
     plain_stats, plain = train(splits, tmp_path / "plain", None, **CASES[case])
     fed_stats, fed = train(splits, tmp_path / "fed", False, **CASES[case])
     assert plain_stats.shape == (STEPS_RUN, 4 if case != "vae-elbo" else 3)
-    exact = CASES[case].get("optimizer") == "adam"
     for name, a in plain.items():
-        if exact or not a.is_floating_point():
-            assert torch.equal(fed[name], a), name
-        else:
-            torch.testing.assert_close(fed[name], a, rtol=0, atol=1e-4, msg=name)
-    if exact:
-        assert torch.equal(fed_stats, plain_stats)
-    torch.testing.assert_close(fed_stats, plain_stats, rtol=1e-4, atol=1e-6)
+        assert torch.equal(fed[name], a), name
+    assert torch.equal(fed_stats, plain_stats)
 
 
 def test_fed_step_notices_a_wrong_batch(splits, tmp_path, float32_schedule, monkeypatch):
@@ -98,12 +93,14 @@ cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GP
 
 @cuda
 @pytest.mark.parametrize("case", list(CASES) + ["dcgan-bf16"])
-def test_captured_step_matches_the_eager_step_on_cuda(splits, fixture_dir, tmp_path, case):
+def test_captured_step_matches_the_eager_step_on_cuda(splits, fixture_dir, tmp_path, float32_schedule, case):
     """Captured and replayed, the iteration runs the kernels the eager fed step runs, on the same buffers and
     generator. Kernels need not be bit-reproducible across streams (cuBLAS split-K workspaces), and a GAN
     amplifies rounding (on the CPU one seed of ten ends 9.5e-6 apart after 100 steps from 1-ulp
     differences), so the bar is 1e-4 on the weights and 1e-3 on the losses, where a wrong batch moves D by
-    6e-3 or more. The plain eager step (lr a double) must give the same losses within 1e-3 (bf16: 2e-2)."""
+    6e-3 or more. The plain eager step must give the same losses within 1e-3 over the 100 steps; in bf16
+    (rounding at 4e-3) within 2e-2 over the first 10 steps only: on an H200 the two bf16 runs were 11.8
+    apart in G's loss by step 40, a chaotic GAN amplifying rounding, while captured and eager still agreed."""
     overrides = {**CASES.get(case, {}), "device": "cuda"}
     data = splits
     if case == "dcgan-bf16":
@@ -118,8 +115,10 @@ def test_captured_step_matches_the_eager_step_on_cuda(splits, fixture_dir, tmp_p
         else:
             assert torch.equal(captured[name], a), name
     torch.testing.assert_close(captured_stats, eager_stats, rtol=1e-3, atol=1e-3)
-    tol = 2e-2 if case == "dcgan-bf16" else 1e-3
-    torch.testing.assert_close(captured_stats, plain_stats, rtol=tol, atol=tol)
+    steps, tol = (10, 2e-2) if case == "dcgan-bf16" else (STEPS_RUN, 1e-3)
+    gap = (captured_stats - plain_stats).abs().amax(1)
+    print(case, "captured - plain, largest per step:", [f"{v:.1e}" for v in gap.tolist()])
+    torch.testing.assert_close(captured_stats[:steps], plain_stats[:steps], rtol=tol, atol=tol)
 
 
 @cuda

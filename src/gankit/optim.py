@@ -36,10 +36,9 @@ class MomentumSGD:
              mu: float | torch.Tensor) -> None:
         """lr and mu as numbers, or as 0-dim tensors on the device (the CUDA-graph step fills them in place)."""
         torch._foreach_mul_(self.velocity, mu)
-        if isinstance(lr, torch.Tensor):
-            torch._foreach_sub_(self.velocity, torch._foreach_mul(list(grads), lr))
-        else:
-            torch._foreach_add_(self.velocity, list(grads), alpha=-lr)
+        # lr * grad rounded, then subtracted (as the official code's Theano graph does): the same arithmetic
+        # for lr as a number or a tensor, so the CUDA-graph step is the eager step to the bit (with lr in float32)
+        torch._foreach_sub_(self.velocity, torch._foreach_mul(list(grads), lr))
         torch._foreach_add_(self.params, self.velocity)
 
     def state_tensors(self) -> dict[str, torch.Tensor]:

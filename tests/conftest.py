@@ -47,12 +47,20 @@ def isolated_cache(tmp_path, monkeypatch):
     monkeypatch.delenv("GANKIT_DATA", raising=False)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def pin_cpu():
+    """Tests run on the CPU whatever the machine has, module-scoped fixtures included (device 'auto' would
+    pick a GPU and meet the CPU tensors the tests build); test_cuda.py lifts the pin (unpin_cuda_tests)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GANKIT_DEVICE", "cpu")
+        yield
+
+
 @pytest.fixture(autouse=True)
-def pin_cpu(request, monkeypatch):
-    """Tests run on the CPU whatever the machine has (device 'auto' would pick a GPU and meet the CPU
-    tensors the tests build); the CUDA tests in test_cuda.py ask for 'cuda' by name."""
-    if not request.module.__name__.endswith("test_cuda"):
-        monkeypatch.setenv("GANKIT_DEVICE", "cpu")
+def unpin_cuda_tests(request, monkeypatch):
+    """The CUDA tests see the machine as a user would: device 'auto' picks the GPU."""
+    if request.module.__name__.endswith("test_cuda"):
+        monkeypatch.delenv("GANKIT_DEVICE", raising=False)
 
 
 @pytest.fixture(scope="session")

@@ -68,12 +68,18 @@ def snapshot(g: torch.nn.Module, d: torch.nn.Module, dataset: str, noise: str, l
     d.eval()
     lo, hi = domain(dataset)
     x = np.linspace(lo, hi, 600)
-    samples = g(sample_noise(n, 1, noise, torch.Generator().manual_seed(seed))).squeeze(1).double().numpy()
+    device = next(g.parameters()).device  # a run trained on a GPU draws its picture there
+
+    def column(values: np.ndarray) -> torch.Tensor:
+        return torch.tensor(values, dtype=torch.float32, device=device).unsqueeze(1)
+
+    z_draw = sample_noise(n, 1, noise, torch.Generator().manual_seed(seed)).to(device)
+    samples = g(z_draw).squeeze(1).double().cpu().numpy()
     p_g = kde(samples, x)
     p_data = density_1d(dataset, x)
-    d_x = torch.sigmoid(d(torch.tensor(x, dtype=torch.float32).unsqueeze(1))).double().numpy()
+    d_x = torch.sigmoid(d(column(x))).double().cpu().numpy()
     z = np.linspace(-math.sqrt(3), math.sqrt(3), 17) * 0.98
-    gz = g(torch.tensor(z, dtype=torch.float32).unsqueeze(1)).squeeze(1).double().numpy()
+    gz = g(column(z)).squeeze(1).double().cpu().numpy()
     return Snapshot(label, x, p_data, p_g, d_x, optimal_discriminator(p_data, p_g), z, gz)
 
 

@@ -114,7 +114,8 @@ def draw_modes(ax: plt.Axes, samples: torch.Tensor, centres: np.ndarray) -> None
 def epoch_picture(g: torch.nn.Module, dataset: str, noise: str, z_dim: int, label: str) -> bytes:
     """A toy2d run's samples over the modes, with how many modes they cover (the run's per-epoch picture)."""
     centres, std = TOY_2D[dataset]
-    samples = generate(g, sample_noise(2000, z_dim, noise, torch.Generator().manual_seed(0))).float()
+    z = sample_noise(2000, z_dim, noise, torch.Generator().manual_seed(0)).to(next(g.parameters()).device)
+    samples = generate(g, z).float().cpu()
     stats = mode_stats(samples, centres, std)
     fig, ax = plt.subplots(figsize=(3.8, 3.8))
     draw_modes(ax, samples, centres)

@@ -29,7 +29,7 @@ OBJECTIVES = ("minimax", "non-saturating")  # the keys of G_LOSSES, in the order
 def gradient_norms(trainer: Trainer, z: torch.Tensor) -> dict[str, float]:
     g_params = list(trainer.state.G.parameters())
     with evaluating(trainer.state.D) as d:
-        logits = d(trainer.state.G(z))
+        logits = d(trainer.state.G(z.to(trainer.device)))
     norms = {}
     for objective in OBJECTIVES:
         grads = torch.autograd.grad(g_loss(logits, objective), g_params, retain_graph=True)

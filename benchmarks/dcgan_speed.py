@@ -88,18 +88,20 @@ def gankit_config(precision: str, order: str, device: str = "cpu", cuda_graph: b
         "cuda_graph": cuda_graph}, "benchmark")
 
 
-GRAPH_USED: dict[str, bool] = {}  # per (precision, order, graph asked): whether the CUDA-graph step trained it
+GRAPH_USED: dict[str, bool | str] = {}  # per side: True if the CUDA-graph step trained it, else why not
 
 
 def gankit_run(splits: Splits, precision: str, order: str, layout: torch.memory_format, device: str = "cpu",
                cuda_graph: bool = True) -> float:
     config = gankit_config(precision, order, device, cuda_graph)
     with tempfile.TemporaryDirectory() as tmp:
-        trainer = Trainer(config, Path(tmp) / "run", splits, progress_bar=False, log=lambda m: None)
+        said: list[str] = []
+        trainer = Trainer(config, Path(tmp) / "run", splits, progress_bar=False, log=said.append)
         for net in (trainer.state.G, trainer.state.D):  # gankit places them channels-last; undo it to compare
             net.to(memory_format=layout)
         trainer.run()
-        GRAPH_USED[f"{precision} {order} cuda_graph={cuda_graph}"] = getattr(trainer.step, "graph", None) is not None
+        GRAPH_USED[f"{precision} {order} {layout} cuda_graph={cuda_graph}"] = (
+            getattr(trainer.step, "graph", None) is not None or " ".join(m for m in said if "graph" in m))
         p = trainer.progress
         return p.step * BATCH / p.wall_s
 

@@ -97,16 +97,18 @@ def synchronize(device: str) -> None:
         torch.cuda.synchronize()
 
 
-GRAPH_USED: dict[str, bool] = {}  # per side: whether its last epoch was trained by the CUDA-graph step
+GRAPH_USED: dict[str, bool | str] = {}  # per side: True if the CUDA-graph step trained it, else why not
 
 
 def gankit_epoch(splits, **overrides) -> float:
     """One epoch of gankit's Trainer; the time is the loop's own (no sample grid or checkpoint)."""
     config = apply_overrides(from_preset("paper-mnist"), {"epochs": 1, **overrides}, "benchmark")
     with tempfile.TemporaryDirectory() as tmp:
-        trainer = Trainer(config, Path(tmp) / "run", splits, progress_bar=False, log=lambda m: None)
+        said: list[str] = []
+        trainer = Trainer(config, Path(tmp) / "run", splits, progress_bar=False, log=said.append)
         trainer.run()
-        GRAPH_USED[json.dumps(overrides, sort_keys=True)] = getattr(trainer.step, "graph", None) is not None
+        GRAPH_USED[json.dumps(overrides, sort_keys=True)] = (getattr(trainer.step, "graph", None) is not None
+                                                             or " ".join(m for m in said if "graph" in m))
         return trainer.progress.wall_s
 
 

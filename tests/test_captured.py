@@ -215,7 +215,30 @@ def test_capture_after_the_warmup_then_only_replays(splits, tmp_path, fake_cuda)
         assert torch.equal(trainer.checkpoint_tensors()[name], a), name
 
 
-@pytest.mark.parametrize("broken", ["replay does nothing", "capture fails"])
+def perturbed_replay(step, trainer, how):
+    """A replay that lands off the faithful one: 'jitter' moves 5 weights of D's first layer by the iteration's
+    largest update (what a non-deterministic reduction does to a few elements under Adam);
+    'another batch' runs the iteration on the batch upside down (a stale or misplaced input)."""
+    faithful = faithful_replay(step, trainer)
+
+    def work():
+        weight = next(trainer.state.D.parameters())
+        start = weight.detach().clone()
+        if how == "another batch":
+            images = step.feed.buffers[0][0]
+            saved = images.clone()
+            images.copy_(images.flip(0))
+            faithful()
+            images.copy_(saved)
+        else:
+            faithful()
+            with torch.no_grad():
+                jump = float((weight - start).abs().max())
+                weight.view(-1)[:5] += jump
+    return work
+
+
+@pytest.mark.parametrize("broken", ["replay does nothing", "replay on another batch", "capture fails"])
 def test_a_step_whose_capture_goes_wrong_trains_on_eagerly_and_says_so(splits, tmp_path, fake_cuda, broken):
     """A graph that does not reproduce the eager iteration (or cannot be captured) is dropped after its one
     check, with one line; the run's weights are those of the eager step, nothing lost or repeated."""
@@ -226,12 +249,30 @@ def test_a_step_whose_capture_goes_wrong_trains_on_eagerly_and_says_so(splits, t
     fake_cuda["state"] = trainer.state
     step = CapturedStep(STEPS["simultaneous"], c, trainer.device, capture=True, log=said.append)
     trainer.step = step
+    if broken == "replay on another batch":
+        FakeGraph.work = perturbed_replay(step, trainer, "another batch")
     trainer.run()
     assert not step.capture and step.graph is None and len(said) == 1
-    assert ("the replayed iteration" in said[0] if broken == "replay does nothing"
+    assert ("the replayed iteration" in said[0] if broken.startswith("replay")
             else "operation not permitted when stream is capturing)" in said[0]) and "--cuda-graph false" in said[0]
     plain = quiet_trainer(c, tmp_path / "plain", splits)
     plain.step = CapturedStep(STEPS["simultaneous"], c, plain.device, capture=False)
     plain.run()
     for name, a in plain.checkpoint_tensors().items():
         assert torch.equal(trainer.checkpoint_tensors()[name], a), name
+
+
+def test_a_replay_off_by_a_few_elements_is_kept(splits, tmp_path, fake_cuda):
+    """Non-deterministic kernels (cuDNN's convolution gradients) make a replay differ from the eager run in a few
+    elements; the graph is kept for that. Measured over seeds 0-9 on this fixture, in norm as a fraction of the
+    iteration's update: 5 weights off by the largest update, 0.033-0.048; a replay on another batch (above),
+    0.85-0.94; OFF_BY = 0.25 lies between."""
+    c = small_config()
+    said = []
+    trainer = quiet_trainer(c, tmp_path / "fed", splits)
+    fake_cuda["state"] = trainer.state
+    step = CapturedStep(STEPS["simultaneous"], c, trainer.device, capture=True, log=said.append)
+    trainer.step = step
+    FakeGraph.work = perturbed_replay(step, trainer, "jitter")
+    trainer.run()
+    assert not said and step.graph is not None and FakeGraph.replays > 5

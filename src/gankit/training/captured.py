@@ -124,7 +124,7 @@ class CapturedStep:
         self.feed.served = 0
         out = self.step(s, self.feed, c, self.lr, self.mu)
         if replayed is not None:
-            why = _disagreement(live, replayed, s.rng.get_state(), rng_replayed)
+            why = _disagreement(before, live, replayed, s.rng.get_state(), rng_replayed)
         if why:
             self.capture, self.graph = False, None
             self.log(f"the training step runs without a CUDA graph: {why}; set --cuda-graph false to "
@@ -144,18 +144,31 @@ class CapturedStep:
         self.graph = graph
 
 
-def _disagreement(eager: dict[str, torch.Tensor], replayed: dict[str, torch.Tensor], eager_rng: torch.Tensor,
-                  replayed_rng: torch.Tensor) -> str:
-    """'' if a replayed iteration ended where the eager one did (to float32 rounding), else what differs."""
+OFF_BY = 0.25  # how far, as a fraction of an iteration's update (in norm), a replay may land from the eager run
+
+
+def _disagreement(before: dict[str, torch.Tensor], eager: dict[str, torch.Tensor],
+                  replayed: dict[str, torch.Tensor], eager_rng: torch.Tensor, replayed_rng: torch.Tensor) -> str:
+    """'' if a replayed iteration ended where the eager one did, else what differs. Floating tensors agree to
+    float32 rounding, or else within OFF_BY of the iteration's own update in norm: kernels that reduce in a
+    run-dependent order (cuDNN's non-deterministic convolution gradients) move a few elements, and Adam can
+    turn a near-zero gradient's rounding into a whole step for them; a stale batch, stale noise or a step left
+    out of the graph moves the whole update (a ratio near 1)."""
     if not torch.equal(eager_rng, replayed_rng):
         return "the replayed iteration drew other random numbers than the eager one"
     for name, a in eager.items():
         b = replayed[name]
-        if a.is_floating_point() and not torch.allclose(a.float(), b.float(), rtol=1e-4, atol=1e-6):
-            by = float((a.float() - b.float()).abs().max())
-            return f"the replayed iteration disagreed with the eager one on {name} (by {by:.3g})"
-        if not a.is_floating_point() and not torch.equal(a, b):
-            return f"the replayed iteration disagreed with the eager one on {name}"
+        if not a.is_floating_point():
+            if not torch.equal(a, b):
+                return f"the replayed iteration disagreed with the eager one on {name}"
+            continue
+        a, b = a.float(), b.float()
+        if torch.allclose(a, b, rtol=1e-4, atol=1e-6):
+            continue
+        off, moved = float((b - a).norm()), float((a - before[name].float()).norm())
+        if off > OFF_BY * moved:
+            return (f"the replayed iteration disagreed with the eager one on {name} (by {off:.3g} in norm, "
+                    f"against an update of {moved:.3g})")
     return ""
 
 

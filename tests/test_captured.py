@@ -215,6 +215,15 @@ def test_capture_after_the_warmup_then_only_replays(splits, tmp_path, fake_cuda)
         assert torch.equal(trainer.checkpoint_tensors()[name], a), name
 
 
+def captured_trainer(c, run_dir, splits, fake_cuda):
+    """A Trainer whose simultaneous step is captured with the stand-in graph; its log lines go to said."""
+    said = []
+    trainer = quiet_trainer(c, run_dir, splits)
+    fake_cuda["state"] = trainer.state
+    trainer.step = CapturedStep(STEPS["simultaneous"], c, trainer.device, capture=True, log=said.append)
+    return trainer, trainer.step, said
+
+
 def perturbed_replay(step, trainer, how):
     """A replay that lands off the faithful one: 'jitter' moves 5 weights of D's first layer by the iteration's
     largest update (what a non-deterministic reduction does to a few elements under Adam);
@@ -244,11 +253,7 @@ def test_a_step_whose_capture_goes_wrong_trains_on_eagerly_and_says_so(splits, t
     check, with one line; the run's weights are those of the eager step, nothing lost or repeated."""
     fake_cuda["capture_fails"] = broken == "capture fails"
     c = small_config()
-    said = []
-    trainer = quiet_trainer(c, tmp_path / "fed", splits)
-    fake_cuda["state"] = trainer.state
-    step = CapturedStep(STEPS["simultaneous"], c, trainer.device, capture=True, log=said.append)
-    trainer.step = step
+    trainer, step, said = captured_trainer(c, tmp_path / "fed", splits, fake_cuda)
     if broken == "replay on another batch":
         FakeGraph.work = perturbed_replay(step, trainer, "another batch")
     trainer.run()
@@ -267,12 +272,7 @@ def test_a_replay_off_by_a_few_elements_is_kept(splits, tmp_path, fake_cuda):
     elements; the graph is kept for that. Measured over seeds 0-9 on this fixture, in norm as a fraction of the
     iteration's update: 5 weights off by the largest update, 0.033-0.048; a replay on another batch (above),
     0.85-0.94; OFF_BY = 0.25 lies between."""
-    c = small_config()
-    said = []
-    trainer = quiet_trainer(c, tmp_path / "fed", splits)
-    fake_cuda["state"] = trainer.state
-    step = CapturedStep(STEPS["simultaneous"], c, trainer.device, capture=True, log=said.append)
-    trainer.step = step
+    trainer, step, said = captured_trainer(small_config(), tmp_path / "fed", splits, fake_cuda)
     FakeGraph.work = perturbed_replay(step, trainer, "jitter")
     trainer.run()
     assert not said and step.graph is not None and FakeGraph.replays > 5

@@ -32,7 +32,7 @@ from gankit.config import apply_overrides, from_preset
 from gankit.data import Split, Splits
 from gankit.nets import ModelSpec, build_models
 from gankit.training import Trainer
-from gpu_busy import busy_floor
+from gpu_busy import busy_floor, graph_verdict
 
 BATCH = 128
 
@@ -100,8 +100,7 @@ def gankit_run(splits: Splits, precision: str, order: str, layout: torch.memory_
         for net in (trainer.state.G, trainer.state.D):  # gankit places them channels-last; undo it to compare
             net.to(memory_format=layout)
         trainer.run()
-        GRAPH_USED[f"{precision} {order} {layout} cuda_graph={cuda_graph}"] = (
-            getattr(trainer.step, "graph", None) is not None or " ".join(m for m in said if "graph" in m))
+        GRAPH_USED[f"{precision} {order} {layout} cuda_graph={cuda_graph}"] = graph_verdict(trainer, said)
         p = trainer.progress
         return p.step * BATCH / p.wall_s
 

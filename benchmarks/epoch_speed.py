@@ -29,7 +29,7 @@ from gankit.data import load_dataset
 from gankit.nets import ModelSpec, build_models
 from gankit.optim import learning_rate, momentum
 from gankit.training import Trainer
-from gpu_busy import busy_floor
+from gpu_busy import busy_floor, graph_verdict
 
 
 class Maxout(torch.nn.Module):
@@ -107,8 +107,7 @@ def gankit_epoch(splits, **overrides) -> float:
         said: list[str] = []
         trainer = Trainer(config, Path(tmp) / "run", splits, progress_bar=False, log=said.append)
         trainer.run()
-        GRAPH_USED[json.dumps(overrides, sort_keys=True)] = (getattr(trainer.step, "graph", None) is not None
-                                                             or " ".join(m for m in said if "graph" in m))
+        GRAPH_USED[json.dumps(overrides, sort_keys=True)] = graph_verdict(trainer, said)
         return trainer.progress.wall_s
 
 

@@ -43,3 +43,9 @@ def _device_us(event) -> float:
         if value is not None:
             return float(value)
     raise AttributeError("this torch's profiler events give no device time")
+
+
+def graph_verdict(trainer: Trainer, said: list[str]) -> bool | str:
+    """True if the CUDA-graph step trained this run, else the Trainer's line saying why not (False without one,
+    as on the CPU, where no graph is tried)."""
+    return getattr(trainer.step, "graph", None) is not None or " ".join(m for m in said if "graph" in m) or False

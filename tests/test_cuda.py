@@ -96,7 +96,7 @@ def test_toy_pictures_and_saturation_on_cuda(splits, fixture_dir, monkeypatch):
     for field in ("p_g", "d", "gz"):
         assert abs(getattr(on_gpu, field) - getattr(on_cpu, field)).max() < 1e-4, field
     g2, _ = build_models("toy-mlp", ModelSpec(16, (1, 2)), seed=0)
-    with torch.no_grad():  # as the sample hook calls it
+    with torch.no_grad():  # as the sample hook calls it; this call raised on CUDA nets before the fix
         assert mode_collapse.epoch_picture(g2.cuda(), "toy2d-ring", "gaussian", 16, "gpu").startswith(b"\x89PNG")
     rows = {}
     for device in ("cuda", "cpu"):  # device 'auto' picks the GPU in this module

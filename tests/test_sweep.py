@@ -77,3 +77,34 @@ def test_parallel_runs_share_the_cpus_cores_unless_told_otherwise(monkeypatch):
     assert sweep.child_env(16)["OMP_NUM_THREADS"] == "1" and "OMP_NUM_THREADS" not in sweep.child_env(1)
     monkeypatch.setenv("OMP_NUM_THREADS", "6")
     assert sweep.child_env(2)["OMP_NUM_THREADS"] == "6"
+
+
+def test_a_signal_to_the_sweep_stops_its_runs_with_checkpoints(fixture_dir, tmp_path):
+    """SIGTERM to the sweep alone (a scheduler's, or `kill PID`) reaches its runs: each writes a checkpoint
+    and stops before the sweep exits (143, as `gankit train`), none is left training on its own; the same
+    sweep then resumes them."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "sweep"
+    command = [sys.executable, "-m", "gankit", "sweep", "--seeds", "0-1", "--parallel", "2", "--epochs", "500",
+               "--dataset", "idx", "--data-dir", str(fixture_dir), "--batch-size", "50", "--grid-size", "16",
+               "--monitor-parzen", "100", "--health", "off", "--out", str(out)]
+    sweep = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    metrics = [out / f"seed-{s}" / "metrics.jsonl" for s in (0, 1)]
+    deadline = time.monotonic() + 300
+    while not all(m.exists() and m.read_text().strip() for m in metrics) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    sweep.send_signal(signal.SIGTERM)
+    _, err = sweep.communicate(timeout=300)
+    assert sweep.returncode == 128 + signal.SIGTERM and "stopped by SIGTERM" in err
+    logs = [(out / f"seed-{s}.log").read_text() for s in (0, 1)]
+    assert all("stopped by SIGTERM at epoch" in log for log in logs)  # both stopped before the sweep exited
+    sizes = [m.stat().st_size for m in metrics]
+    time.sleep(3)
+    assert [m.stat().st_size for m in metrics] == sizes  # and nothing trains on
+    epochs = [len(m.read_text().splitlines()) for m in metrics]
+    done = subprocess.run([*command[:9], str(max(epochs) + 1), *command[10:]], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stderr.count("resuming") == 2, done.stderr

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -73,7 +75,10 @@ def run_sweep(out: str | Path, seeds: list[int], epochs: int, preset: str | None
               flags: list[str] | tuple[str, ...] = (), parallel: int = 1,
               log: Callable[[str], None] = print) -> dict[str, Any]:
     """Train (or keep, or resume) OUT/seed-N for each seed to `epochs` epochs, `parallel` at a time; then
-    summarise. preset, config and flags are `gankit train`'s, without --seed and --out."""
+    summarise. preset, config and flags are `gankit train`'s, without --seed and --out.
+
+    SIGINT or SIGTERM reaching the sweep reaches its runs, which checkpoint and stop; no further run starts,
+    and the result is {"stopped_by": the signal's name, ...} with no table (run the sweep again to continue)."""
     out = Path(out)
     if any(f == "--seed" or f.startswith("--seed=") or f in ("--out", "--resume") for f in flags):
         raise ConfigError("gankit sweep sets --seed, --out and --resume itself; give --seeds and --out to the sweep.")
@@ -81,27 +86,48 @@ def run_sweep(out: str | Path, seeds: list[int], epochs: int, preset: str | None
     queue = [(seed, out / f"seed-{seed}") for seed in seeds]
     running: list[tuple[int, Path, subprocess.Popen, Any]] = []
     failed: dict[int, str] = {}
-    while queue or running:
-        while queue and len(running) < parallel:
-            seed, run = queue.pop(0)
-            state = _state(run, epochs)
-            if state == "done":
-                log(f"seed {seed}: {run} is complete; kept")
-                continue
-            handle = open(out / f"seed-{seed}.log", "a")
-            log(f"seed {seed}: {'resuming' if state == 'partial' else 'training'} {run}")
-            process = subprocess.Popen(_command(run, seed, preset, config, list(flags), state, epochs), stdout=handle,
-                                       stderr=subprocess.STDOUT, env=child_env(parallel))
-            running.append((seed, run, process, handle))
-        time.sleep(0.2)
-        for item in [r for r in running if r[2].poll() is not None]:
-            seed, run, process, handle = item
-            handle.close()
-            running.remove(item)
-            if process.returncode != 0:
-                lines = (out / f"seed-{seed}.log").read_text(errors="replace").strip().splitlines()
-                failed[seed] = lines[-1] if lines else f"exit code {process.returncode}"
-                log(f"seed {seed}: failed: {failed[seed]}")
+    stopped: list[signal.Signals] = []
+
+    def forward(signum: int, _frame: Any) -> None:  # the runs stop as `gankit train` does: checkpoint, then exit
+        stopped.append(signal.Signals(signum))
+        for _, _, process, _ in running:
+            if process.poll() is None:
+                process.send_signal(signum)
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while queue or running:
+            while queue and len(running) < parallel and not stopped:
+                seed, run = queue.pop(0)
+                state = _state(run, epochs)
+                if state == "done":
+                    log(f"seed {seed}: {run} is complete; kept")
+                    continue
+                handle = open(out / f"seed-{seed}.log", "a")
+                log(f"seed {seed}: {'resuming' if state == 'partial' else 'training'} {run}")
+                process = subprocess.Popen(_command(run, seed, preset, config, list(flags), state, epochs),
+                                           stdout=handle, stderr=subprocess.STDOUT, env=child_env(parallel))
+                running.append((seed, run, process, handle))
+            if stopped:
+                queue = []
+            time.sleep(0.2)
+            for item in [r for r in running if r[2].poll() is not None]:
+                seed, run, process, handle = item
+                handle.close()
+                running.remove(item)
+                if process.returncode != 0 and not stopped:
+                    lines = (out / f"seed-{seed}.log").read_text(errors="replace").strip().splitlines()
+                    failed[seed] = lines[-1] if lines else f"exit code {process.returncode}"
+                    log(f"seed {seed}: failed: {failed[seed]}")
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if stopped:
+        log(f"stopped by {stopped[0].name}: the runs under way wrote their checkpoints; run the same sweep again "
+            "to continue")
+        return {"out": str(out), "stopped_by": stopped[0].name}
     if failed and len(failed) == len(seeds):
         raise GankitError(f"every seed failed (seed {seeds[0]}: {failed[seeds[0]]}); see {out}/seed-N.log.")
     return summarise(out, [s for s in seeds if s not in failed], failed)

@@ -154,6 +154,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     out = args.out or f"runs/sweep-{args.preset or 'paper-mnist'}"
     result = sweep.run_sweep(out, sweep.parse_seeds(args.seeds), config.epochs, args.preset, args.config, flags,
                              args.parallel, log=_stderr)
+    if "stopped_by" in result:  # as `gankit train`: a clean stop exits 128 + the signal's number
+        return 128 + int(signal.Signals[result["stopped_by"]])
     print(sweep.format(result))
     return 0 if not result["failed"] else 1
 

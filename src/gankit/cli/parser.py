@@ -235,7 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train OUT/seed-N for each seed (a complete run is kept, an unfinished one resumed), PARALLEL "
                     "at a time as separate processes, then print and write OUT/sweep.json: every seed's last and "
                     "best monitors, their mean and standard deviation over all seeds and over the healthy ones, "
-                    "and OUT/report.html comparing the runs.",
+                    "and OUT/report.html comparing the runs. Ctrl-C or SIGTERM stops every run with a checkpoint "
+                    "(exit 130 or 143); the same command continues them.",
         epilog="examples:\n  gankit sweep --preset demo-mnist --seeds 0-7 --epochs 10\n"
                "  gankit sweep --preset paper-mnist --seeds 0,1,2 --parallel 3 --out runs/paper-seeds   (a GPU)",
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -138,6 +138,9 @@ def run_seeds(dataset: str, out: str | Path, seeds: list[int], epochs: int, data
     flags = ["--monitor-parzen", "10000", *(["--dataset", "idx"] if dataset == "idx" else []),
              *(["--data-dir", data_dir] if data_dir else []), *(["--patience", str(patience)] if patience else [])]
     swept = run_sweep(out, seeds, epochs, preset=PRESET_FOR[dataset], flags=flags, parallel=parallel, log=log)
+    if "stopped_by" in swept:
+        raise TrainingStopped(f"training stopped by {swept['stopped_by']} and nothing was evaluated; run the same "
+                              "command again to continue and evaluate.")
     if swept["failed"]:
         seed, why = next(iter(swept["failed"].items()))
         raise TrainingStopped(f"seed {seed} did not finish ({why}) and nothing was evaluated; run the same command "

@@ -4,8 +4,10 @@ Each configuration is a whole `gankit sweep` command (start-up, data loading, tr
 what a user waits for), timed by the wall clock, the configurations interleaved over --repeats rounds so
 that machine noise hits them alike. On the CPU the parallel sweep splits the cores between its runs
 (sweep.py), and a third configuration, each of the P runs taking every core, shows what that split buys.
-On a GPU (--device cuda) the P runs share the one device. The health monitor is off (its classifier is
-trained once per machine and would be charged to whichever configuration ran first). Usage:
+On a GPU (--device cuda) the P runs share the one device. Last, the P runs as threads of one process
+(--in-process), each on a CUDA stream of its own on a GPU, so that their kernels can overlap there. The
+health monitor is off (its classifier is trained once per machine and would be charged to whichever
+configuration ran first). Usage:
 
     python benchmarks/sweep_speed.py [--device cpu|cuda] [--preset paper-mnist] [--seeds 4] [--epochs 1]
         [--parallel 2] [--repeats 2] [--out FILE]
@@ -32,7 +34,7 @@ from gankit.sweep import available_cores
 
 
 def one_sweep(preset: str, seeds: int, epochs: int, parallel: int, device: str, threads: int | None,
-              out: Path) -> dict[str, float]:
+              in_process: bool, out: Path) -> dict[str, float]:
     """Wall seconds of one sweep, and the mean training seconds per epoch of its runs."""
     env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
     if threads is not None:
@@ -40,7 +42,8 @@ def one_sweep(preset: str, seeds: int, epochs: int, parallel: int, device: str, 
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "gankit", "sweep", "--preset", preset, "--seeds", f"0-{seeds - 1}",
                     "--epochs", str(epochs), "--parallel", str(parallel), "--device", device, "--health", "off",
-                    "--out", str(out)], env=env, check=True, capture_output=True)
+                    "--out", str(out), *(["--in-process"] if in_process else [])], env=env, check=True,
+                   capture_output=True)
     wall = time.perf_counter() - start
     epoch_s = [json.loads(line)["epoch_s"] for s in range(seeds)
                for line in (out / f"seed-{s}" / "metrics.jsonl").read_text().splitlines()]
@@ -58,15 +61,16 @@ def main() -> None:
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     cores = available_cores()
-    configs = {"one at a time": (1, None), f"{args.parallel} at a time": (args.parallel, None)}
+    configs = {"one at a time": (1, None, False), f"{args.parallel} at a time": (args.parallel, None, False)}
     if args.device == "cpu":  # what splitting the cores buys: each parallel run taking all of them
-        configs[f"{args.parallel} at a time, every core each"] = (args.parallel, cores)
+        configs[f"{args.parallel} at a time, every core each"] = (args.parallel, cores, False)
+    configs[f"{args.parallel} at a time in one process"] = (args.parallel, None, True)
     times: dict[str, list[dict[str, float]]] = {name: [] for name in configs}
     for _ in range(args.repeats):
-        for name, (parallel, threads) in configs.items():
+        for name, (parallel, threads, in_process) in configs.items():
             with tempfile.TemporaryDirectory() as tmp:
                 times[name].append(one_sweep(args.preset, args.seeds, args.epochs, parallel, args.device, threads,
-                                             Path(tmp) / "sweep"))
+                                             in_process, Path(tmp) / "sweep"))
                 print(name, times[name][-1], file=sys.stderr)
     base = statistics.median(t["wall_s"] for t in times["one at a time"])
     rows = {}

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -71,28 +72,123 @@ def child_env(parallel: int) -> dict[str, str]:
     return env
 
 
+class _ProcessRun:
+    """One seed trained by a `python -m gankit train` process, its output appended to OUT/seed-N.log."""
+
+    def __init__(self, command: list[str], log_path: Path, parallel: int) -> None:
+        self.log_path, self.handle = log_path, open(log_path, "a")
+        self.process = subprocess.Popen(command, stdout=self.handle, stderr=subprocess.STDOUT, env=child_env(parallel))
+
+    def done(self) -> bool:
+        if self.process.poll() is None:
+            return False
+        self.handle.close()
+        return True
+
+    def stop(self, signum: int) -> None:  # the run checkpoints and exits, as `gankit train` does on a signal
+        if self.process.poll() is None:
+            self.process.send_signal(signum)
+
+    def failure(self) -> str | None:
+        if self.process.returncode == 0:
+            return None
+        lines = self.log_path.read_text(errors="replace").strip().splitlines()
+        return lines[-1] if lines else f"exit code {self.process.returncode}"
+
+
+class _ThreadRun(threading.Thread):
+    """One seed trained by a Trainer in a thread of this process, on its own CUDA stream on a GPU: the small
+    kernels of several runs then overlap on the device, which separate processes' kernels do not."""
+
+    def __init__(self, run: Path, new: dict[str, Any] | None, resumed: dict[str, str] | None, log_path: Path) -> None:
+        super().__init__(name=f"gankit {run}", daemon=True)
+        self.run_dir, self.new, self.resumed, self.log_path = run, new, resumed, log_path
+        self.trainer: Any = None
+        self.stop_by: str | None = None
+        self.error: str | None = None
+
+    def run(self) -> None:
+        from gankit.resume import resolve_train
+        from gankit.runtime import stream_of_its_own
+        from gankit.training import Trainer
+
+        with open(self.log_path, "a") as handle:
+            def write(message: str) -> None:
+                handle.write(message + "\n")
+                handle.flush()
+
+            try:
+                if self.resumed is not None:
+                    config, _ = resolve_train(None, None, self.resumed, str(self.run_dir), None)
+                else:
+                    config, _ = resolve_train(*self.new["recipe"], self.new["overrides"], None, str(self.run_dir))
+                self.trainer = Trainer(config, self.run_dir, progress_bar=False, log=write)
+                if self.stop_by:  # a signal came while the run was being built
+                    self.trainer.request_stop(self.stop_by)
+                with stream_of_its_own(self.trainer.device):
+                    progress = self.trainer.run(resume=self.resumed is not None)
+                if progress.stopped_by is None:
+                    write(self.trainer.summary())
+            except GankitError as exc:
+                self.error = f"gankit: error: {exc}"
+                write(self.error)
+            except Exception as exc:  # noqa: BLE001  (a bug: its traceback goes to the seed's log, not the others')
+                handle.write(traceback.format_exc())
+                self.error = f"{type(exc).__name__}: {exc} (traceback in {self.log_path})"
+
+    def done(self) -> bool:
+        return not self.is_alive()
+
+    def stop(self, signum: int) -> None:
+        self.stop_by = signal.Signals(signum).name
+        if self.trainer is not None:
+            self.trainer.request_stop(self.stop_by)
+
+    def failure(self) -> str | None:
+        return self.error
+
+
+def _overrides(flags: list[str]) -> dict[str, str]:
+    """`gankit train`'s configuration flags (--lr 0.05 --monitor-parzen 100) as overrides."""
+    if len(flags) % 2 or not all(f.startswith("--") for f in flags[::2]):
+        raise ConfigError(f"the sweep's configuration flags {' '.join(flags)!r} are not --name value pairs.")
+    return {name[2:].replace("-", "_"): value for name, value in zip(flags[::2], flags[1::2])}
+
+
 def run_sweep(out: str | Path, seeds: list[int], epochs: int, preset: str | None = None, config: str | None = None,
-              flags: list[str] | tuple[str, ...] = (), parallel: int = 1,
-              log: Callable[[str], None] = print) -> dict[str, Any]:
+              flags: list[str] | tuple[str, ...] = (), parallel: int = 1, log: Callable[[str], None] = print,
+              in_process: bool = False) -> dict[str, Any]:
     """Train (or keep, or resume) OUT/seed-N for each seed to `epochs` epochs, `parallel` at a time; then
-    summarise. preset, config and flags are `gankit train`'s, without --seed and --out.
+    summarise. preset, config and flags are `gankit train`'s, without --seed and --out. in_process: the runs
+    are threads of this process (each on a CUDA stream of its own) rather than processes.
 
     SIGINT or SIGTERM reaching the sweep reaches its runs, which checkpoint and stop; no further run starts,
     and the result is {"stopped_by": the signal's name, ...} with no table (run the sweep again to continue)."""
-    out = Path(out)
+    out, flags = Path(out), list(flags)
     if any(f == "--seed" or f.startswith("--seed=") or f in ("--out", "--resume") for f in flags):
         raise ConfigError("gankit sweep sets --seed, --out and --resume itself; give --seeds and --out to the sweep.")
+    overrides = _overrides(flags) if in_process else {}
     out.mkdir(parents=True, exist_ok=True)
     queue = [(seed, out / f"seed-{seed}") for seed in seeds]
-    running: list[tuple[int, Path, subprocess.Popen, Any]] = []
+    running: list[tuple[int, _ProcessRun | _ThreadRun]] = []
     failed: dict[int, str] = {}
     stopped: list[signal.Signals] = []
 
-    def forward(signum: int, _frame: Any) -> None:  # the runs stop as `gankit train` does: checkpoint, then exit
+    def forward(signum: int, _frame: Any) -> None:
         stopped.append(signal.Signals(signum))
-        for _, _, process, _ in running:
-            if process.poll() is None:
-                process.send_signal(signum)
+        for _, job in running:
+            job.stop(signum)
+
+    def start(seed: int, run: Path, state: str) -> _ProcessRun | _ThreadRun:
+        log_path = out / f"seed-{seed}.log"
+        if not in_process:
+            return _ProcessRun(_command(run, seed, preset, config, flags, state, epochs), log_path, parallel)
+        more = {"epochs": str(epochs)}
+        job = _ThreadRun(run, None if state == "partial" else
+                         {"recipe": (preset, config), "overrides": {**overrides, **more, "seed": str(seed)}},
+                         {**overrides, **more} if state == "partial" else None, log_path)
+        job.start()
+        return job
 
     previous = {}
     if threading.current_thread() is threading.main_thread():
@@ -105,22 +201,15 @@ def run_sweep(out: str | Path, seeds: list[int], epochs: int, preset: str | None
                 if state == "done":
                     log(f"seed {seed}: {run} is complete; kept")
                     continue
-                handle = open(out / f"seed-{seed}.log", "a")
                 log(f"seed {seed}: {'resuming' if state == 'partial' else 'training'} {run}")
-                process = subprocess.Popen(_command(run, seed, preset, config, list(flags), state, epochs),
-                                           stdout=handle, stderr=subprocess.STDOUT, env=child_env(parallel))
-                running.append((seed, run, process, handle))
-            if stopped:
-                queue = []
+                running.append((seed, start(seed, run, state)))
             time.sleep(0.2)
-            for item in [r for r in running if r[2].poll() is not None]:
-                seed, run, process, handle = item
-                handle.close()
+            for item in [r for r in running if r[1].done()]:
                 running.remove(item)
-                if process.returncode != 0 and not stopped:
-                    lines = (out / f"seed-{seed}.log").read_text(errors="replace").strip().splitlines()
-                    failed[seed] = lines[-1] if lines else f"exit code {process.returncode}"
-                    log(f"seed {seed}: failed: {failed[seed]}")
+                seed, why = item[0], item[1].failure()
+                if why is not None and not stopped:
+                    failed[seed] = why
+                    log(f"seed {seed}: failed: {why}")
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -116,7 +116,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         from gankit.sweep import parse_seeds
 
         result = table1.run_seeds(args.dataset, out, parse_seeds(args.seeds), args.epochs, args.data_dir,
-                                  args.parallel, log=_stderr, patience=args.patience)
+                                  args.parallel, log=_stderr, patience=args.patience,
+                                  in_process=args.in_process)
         print(table1.format_seeds(result))
         print(f"result: {out / 'table1-seeds.json'}\nthe runs side by side: {out / 'report.html'}\n"
               f"every seed's Parzen monitor against epoch: {out / 'parzen-curves.png'}")
@@ -153,7 +154,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     flags = [item for name, value in overrides.items() for item in ("--" + name.replace("_", "-"), str(value))]
     out = args.out or f"runs/sweep-{args.preset or 'paper-mnist'}"
     result = sweep.run_sweep(out, sweep.parse_seeds(args.seeds), config.epochs, args.preset, args.config, flags,
-                             args.parallel, log=_stderr)
+                             args.parallel, log=_stderr, in_process=args.in_process)
     if "stopped_by" in result:  # as `gankit train`: a clean stop exits 128 + the signal's number
         return 128 + int(signal.Signals[result["stopped_by"]])
     print(sweep.format(result))

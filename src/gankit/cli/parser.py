@@ -203,6 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "10,000-sample monitor; every seed's row, their mean and standard deviation over all "
                              "seeds and over the healthy ones, into OUT/table1-seeds.json (no baselines)")
     table1.add_argument("--parallel", type=positive_int, default=1, help="with --seeds: runs at a time (default 1)")
+    table1.add_argument("--in-process", action="store_true",
+                        help="with --seeds: the runs at a time as threads of one process, each on its own CUDA "
+                             "stream (on a GPU their kernels then overlap; on a CPU, processes are as fast)")
     table1.add_argument("--patience", type=positive_int, default=None,
                         help="end a run once its Parzen monitor has not improved for this many epochs (its plateau; "
                              "default: train all --epochs)")
@@ -233,18 +236,23 @@ def build_parser() -> argparse.ArgumentParser:
     sweep = sub.add_parser(
         "sweep", help="one recipe over several seeds, one run per seed, with the spread of their results",
         description="Train OUT/seed-N for each seed (a complete run is kept, an unfinished one resumed), PARALLEL "
-                    "at a time as separate processes, then print and write OUT/sweep.json: every seed's last and "
-                    "best monitors, their mean and standard deviation over all seeds and over the healthy ones, "
-                    "and OUT/report.html comparing the runs. Ctrl-C or SIGTERM stops every run with a checkpoint "
-                    "(exit 130 or 143); the same command continues them.",
+                    "at a time as separate processes (or, with --in-process, threads), then print and write "
+                    "OUT/sweep.json: every seed's last and best monitors, their mean and standard deviation over "
+                    "all seeds and over the healthy ones, and OUT/report.html comparing the runs. Ctrl-C or "
+                    "SIGTERM stops every run with a checkpoint (exit 130 or 143); the same command continues them.",
         epilog="examples:\n  gankit sweep --preset demo-mnist --seeds 0-7 --epochs 10\n"
-               "  gankit sweep --preset paper-mnist --seeds 0,1,2 --parallel 3 --out runs/paper-seeds   (a GPU)",
+               "  gankit sweep --preset paper-mnist --seeds 0,1,2 --parallel 3 --in-process \\\n"
+               "      --out runs/paper-seeds   (on a GPU)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sweep.add_argument("--preset", default=None, help=f"named configuration: {', '.join(PRESETS)}")
     sweep.add_argument("--config", default=None, help="YAML file of configuration fields")
     sweep.add_argument("--seeds", required=True, help="seeds, as 0-7 or 0,3,5")
     sweep.add_argument("--parallel", type=positive_int, default=1, help="runs at a time (default 1)")
+    sweep.add_argument("--in-process", action="store_true",
+                       help="the runs at a time as threads of this process, each on its own CUDA stream, not as "
+                            "processes: on a GPU their small kernels then overlap (separate processes take turns "
+                            "on it); on a CPU, processes are as fast")
     sweep.add_argument("--out", default=None, help="folder of the runs (default runs/sweep-PRESET)")
     _add_config_flags(sweep, skip=("seed",))
 

@@ -128,16 +128,19 @@ def run(dataset: str, out: str | Path, epochs: int, data_dir: str | None = None,
 
 
 def run_seeds(dataset: str, out: str | Path, seeds: list[int], epochs: int, data_dir: str | None = None,
-              parallel: int = 1, log: Callable[[str], None] = print, patience: int | None = None) -> dict[str, Any]:
-    """Train (or continue) OUT/seed-N for each seed, `parallel` at a time, each with the 10,000-sample
-    Parzen monitor (the 1,000-sample one ranks late epochs poorly), to `epochs` or, with patience, to the
-    monitor's plateau; evaluate each seed's best epoch with the paper's protocol; write OUT/table1-seeds.json."""
+              parallel: int = 1, log: Callable[[str], None] = print, patience: int | None = None,
+              in_process: bool = False) -> dict[str, Any]:
+    """Train (or continue) OUT/seed-N for each seed, `parallel` at a time (threads of this process if
+    in_process), each with the 10,000-sample Parzen monitor (the 1,000-sample one ranks late epochs poorly),
+    to `epochs` or, with patience, to the monitor's plateau; evaluate each seed's best epoch with the paper's
+    protocol; write OUT/table1-seeds.json."""
     if dataset not in PRESET_FOR:
         raise ConfigError(f"table1 is reproduced for mnist, fashion-mnist or your own idx data; got {dataset!r}.")
     out = Path(out)
     flags = ["--monitor-parzen", "10000", *(["--dataset", "idx"] if dataset == "idx" else []),
              *(["--data-dir", data_dir] if data_dir else []), *(["--patience", str(patience)] if patience else [])]
-    swept = run_sweep(out, seeds, epochs, preset=PRESET_FOR[dataset], flags=flags, parallel=parallel, log=log)
+    swept = run_sweep(out, seeds, epochs, preset=PRESET_FOR[dataset], flags=flags, parallel=parallel, log=log,
+                      in_process=in_process)
     if "stopped_by" in swept:
         raise TrainingStopped(f"training stopped by {swept['stopped_by']} and nothing was evaluated; run the same "
                               "command again to continue and evaluate.")

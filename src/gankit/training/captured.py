@@ -16,6 +16,7 @@ eagerly; tests compare it with the plain step on the CPU, and the captured one w
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Callable
 
@@ -28,6 +29,7 @@ from gankit.training.state import Progress, TrainState
 from gankit.training.steps import Step
 
 WARMUP = 3  # eager iterations before the capture (lazy initialisation of cuBLAS, Adam's state, ...)
+_CAPTURING = threading.Lock()  # one capture at a time in a process (warnings' filters and the check are global)
 
 
 class FedBatches:
@@ -89,7 +91,8 @@ class CapturedStep:
             self.eager_calls += 1
             return self._on_side_stream(s, c)
         if self.graph is None:
-            return self._capture_and_check(s, c)
+            with _CAPTURING:
+                return self._capture_and_check(s, c)
         self.graph.replay()
         return self.out
 
@@ -139,7 +142,8 @@ class CapturedStep:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 graph.register_generator_state(s.rng)
-        with torch.cuda.graph(graph):
+        # thread_local: runs trained in other threads of the process (gankit sweep --in-process) go on meanwhile
+        with torch.cuda.graph(graph, capture_error_mode="thread_local"):
             self.out = self.step(s, self.feed, c, self.lr, self.mu)
         self.graph = graph
 

@@ -9,6 +9,7 @@ Hooks draw no random numbers from the training streams, so they never change wha
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from gankit.training.loop import Trainer
 
 HEALTH_SAMPLES = 1000  # fixed-noise samples the health monitor judges each epoch
+_PYPLOT = threading.Lock()  # pyplot's figures are global: runs in threads of one process draw one at a time
 
 
 def fixed_noise(n: int, c: TrainConfig, offset: int, device: torch.device) -> torch.Tensor:
@@ -75,7 +77,7 @@ class SampleGrid(Hook):
         from gankit.experiments import figure1, mode_collapse
 
         c, label = trainer.config, f"epoch {epoch} (step {trainer.progress.step})"
-        with evaluating(trainer.state.G) as g, evaluating(trainer.state.D) as d:
+        with _PYPLOT, evaluating(trainer.state.G) as g, evaluating(trainer.state.D) as d:
             if c.dataset in TOY_1D:
                 png = figure1.epoch_picture(g, d, c.dataset, c.noise, label)
             elif c.dataset in TOY_2D:

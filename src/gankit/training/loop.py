@@ -29,7 +29,7 @@ from gankit.nets import is_conditional
 from gankit.optim import learning_rate, momentum
 from gankit.resume import check_resumable
 from gankit.rundir import RunDir, RunLock
-from gankit.runtime import resolve_device
+from gankit.runtime import resolve_device, wait_for
 from gankit.training.batches import PermutationBatches
 from gankit.training.captured import launch_free
 from gankit.training.hooks import (
@@ -243,7 +243,12 @@ class Trainer:
         self._stop_error = error
 
     def _request_stop(self, signum: int, _frame: Any) -> None:
-        self._stop_signal = signal.Signals(signum).name
+        self.request_stop(signal.Signals(signum).name)
+
+    def request_stop(self, why: str = "SIGTERM") -> None:
+        """Stop as a signal would, after the current iteration, with a checkpoint (a sweep's runs in threads
+        get the signals the sweep caught this way: only the main thread receives them)."""
+        self._stop_signal = why
 
     def _bank_time(self, start: float, now: float) -> None:
         self.progress.epoch_s += now - start
@@ -280,8 +285,7 @@ class Trainer:
                     self._bank_time(start, now)
                     self.save_checkpoint()  # a kill loses at most checkpoint_minutes of training
                     start = last_refresh = time.perf_counter()
-            if self.device.type == "cuda":
-                torch.cuda.synchronize(self.device)
+            wait_for(self.device)  # the epoch's time is its work's, not the launches'
             self._bank_time(start, time.perf_counter())
             bar.close()
             if self._stop_signal:

@@ -12,7 +12,8 @@
 #   device run: DEADLINE=520 bash benchmarks/gpu_session.sh tests epoch dcgan sweep suite   (carry: data)
 #
 # then copy the *_cuda.json files it wrote under $OUT into benchmarks/results/ and quote them.
-# Steps: tests (the CUDA tests), epoch, dcgan, sweep, suite (the rest of the suite, on CPU workers).
+# Steps: tests (the CUDA tests), epoch, dcgan, sweep, table1 (Table 1 over seeds until the deadline), suite (the
+# rest of the suite, on CPU workers).
 set -u
 cd "$(dirname "$0")/.."
 # the cache is $XDG_CACHE_HOME/gankit, for the tests' real-MNIST fixtures too (they drop GANKIT_CACHE)
@@ -51,12 +52,18 @@ for name in "$@"; do
                    --out "$OUT/epoch_speed_cuda.json" ;;
         dcgan) step dcgan 150 "$PYTHON" benchmarks/dcgan_speed.py --device cuda --images 38400 \
                    --out "$OUT/dcgan_speed_cuda.json" ;;
-        sweep) step sweep 120 "$PYTHON" benchmarks/sweep_speed.py --device cuda --parallel 3 --seeds 3 --epochs 10 \
+        sweep) step sweep 150 "$PYTHON" benchmarks/sweep_speed.py --device cuda --parallel 3 --seeds 3 --epochs 10 \
                    --repeats 1 --out "$OUT/sweep_speed_cuda.json" ;;
+        table1)  # Table 1 over 3 seeds to the monitor's plateau, in threads, for what is left of the deadline; a
+                 # timeout's SIGTERM checkpoints them. Back: one tar of the table (if reached) and each seed's rows.
+                 step table1 100000 "$PYTHON" -m gankit reproduce table1 --seeds 0,1,2 --parallel 3 --in-process \
+                     --epochs 1500 --patience 100 --out "$PWD/runs/table1-gpu"
+                 (cd runs/table1-gpu && tar czf "$OUT/table1.tar.gz" --ignore-failed-read table1-seeds.json \
+                     parzen-curves.png seed-*.log seed-*/metrics.jsonl seed-*/config.yaml) ;;
         suite) workers=$("$PYTHON" -c "import xdist; print('-n 8')" 2>/dev/null)  # pytest-xdist, where it is there
                OMP_NUM_THREADS=2 step suite 600 "$PYTHON" -m pytest -q -p no:cacheprovider $workers \
                    --ignore=tests/test_cuda.py --ignore=tests/test_captured.py tests ;;
-        *) echo "unknown step $name; the steps are: tests epoch dcgan sweep suite"; exit 2 ;;
+        *) echo "unknown step $name; the steps are: tests epoch dcgan sweep table1 suite"; exit 2 ;;
     esac
 done
 echo "== done after $SECONDS s; failed:${FAILED:- none}"

@@ -10,7 +10,7 @@ health monitor is off (its classifier is trained once per machine and would be c
 configuration ran first). Usage:
 
     python benchmarks/sweep_speed.py [--device cpu|cuda] [--preset paper-mnist] [--seeds 4] [--epochs 1]
-        [--parallel 2] [--repeats 2] [--out FILE]
+        [--parallel 2] [--repeats 2] [--configs one,parallel,every-core,in-process] [--out FILE]
 
 (default FILE: benchmarks/results/sweep_speed.json on the CPU, sweep_speed_cuda.json on CUDA)
 """
@@ -59,12 +59,18 @@ def main() -> None:
     parser.add_argument("--parallel", type=int, default=2, help="runs at a time in the parallel sweep (default 2)")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--out", default=None)
+    parser.add_argument("--configs", default="one,parallel,every-core,in-process",
+                        help="which sweeps to time, of one, parallel, every-core (the CPU only), in-process "
+                             "(default: all)")
     args = parser.parse_args()
-    cores = available_cores()
-    configs = {"one at a time": (1, None, False), f"{args.parallel} at a time": (args.parallel, None, False)}
-    if args.device == "cpu":  # what splitting the cores buys: each parallel run taking all of them
+    cores, wanted = available_cores(), set(args.configs.split(","))
+    configs = {"one at a time": (1, None, False)}  # the baseline, always
+    if "parallel" in wanted:
+        configs[f"{args.parallel} at a time"] = (args.parallel, None, False)
+    if "every-core" in wanted and args.device == "cpu":  # what splitting the cores buys: each run taking all
         configs[f"{args.parallel} at a time, every core each"] = (args.parallel, cores, False)
-    configs[f"{args.parallel} at a time in one process"] = (args.parallel, None, True)
+    if "in-process" in wanted:
+        configs[f"{args.parallel} at a time in one process"] = (args.parallel, None, True)
     times: dict[str, list[dict[str, float]]] = {name: [] for name in configs}
     for _ in range(args.repeats):
         for name, (parallel, threads, in_process) in configs.items():

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from gankit.errors import ConfigError, GankitError
 from gankit.fileio import atomic_write_bytes
 from gankit.report import load_record, write_report
@@ -193,6 +195,9 @@ def run_sweep(out: str | Path, seeds: list[int], epochs: int, preset: str | None
     previous = {}
     if threading.current_thread() is threading.main_thread():
         previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    threads = torch.get_num_threads()
+    if in_process:  # threads started from here take this count: the runs split the cores, as processes do
+        torch.set_num_threads(int(child_env(parallel).get("OMP_NUM_THREADS", threads)))
     try:
         while queue or running:
             while queue and len(running) < parallel and not stopped:
@@ -213,6 +218,7 @@ def run_sweep(out: str | Path, seeds: list[int], epochs: int, preset: str | None
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        torch.set_num_threads(threads)
     if stopped:
         log(f"stopped by {stopped[0].name}: the runs under way wrote their checkpoints; run the same sweep again "
             "to continue")

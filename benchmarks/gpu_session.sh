@@ -10,6 +10,7 @@
 #   mkdir -p data/gankit/mnist && cp -r ~/.cache/gankit/classifiers data/gankit/
 #   for f in ~/.cache/gankit/mnist/*; do gzip -c $f > data/gankit/mnist/$(basename $f).gz; done   (12 MB)
 #   device run: DEADLINE=520 bash benchmarks/gpu_session.sh tests epoch dcgan sweep suite   (carry: data)
+#   or, once those are measured: DEADLINE=540 bash benchmarks/gpu_session.sh tests dcgan sweep table1
 #
 # then copy the *_cuda.json files it wrote under $OUT into benchmarks/results/ and quote them.
 # Steps: tests (the CUDA tests), epoch, dcgan, sweep, table1 (Table 1 over seeds until the deadline), suite (the

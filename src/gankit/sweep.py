@@ -1,7 +1,9 @@
 """`gankit sweep`: one recipe over several seeds, one run directory per seed, so that a recipe is judged
 over seeds and never by one. Runs go `parallel` at a time as separate `python -m gankit train`
 processes (several at once pay off on a GPU, where one small run leaves it idle, and on a CPU once
-its cores are split between them); a seed whose run is already complete is kept, an unfinished one is resumed.
+its cores are split between them), or as threads of this process, each on a CUDA stream of its own
+(separate processes take turns on a GPU; one process's streams overlap there); a seed whose run is already
+complete is kept, an unfinished one is resumed.
 Then a table of every seed's last and best monitors, with their mean and standard deviation over all
 seeds and over the seeds the health monitor found healthy, and one report comparing the runs."""
 

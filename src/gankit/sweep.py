@@ -113,7 +113,7 @@ class _ThreadRun(threading.Thread):
 
     def run(self) -> None:
         from gankit.resume import resolve_train
-        from gankit.runtime import stream_of_its_own
+        from gankit.runtime import resolve_device, stream_of_its_own
         from gankit.training import Trainer
 
         with open(self.log_path, "a") as handle:
@@ -126,10 +126,10 @@ class _ThreadRun(threading.Thread):
                     config, _ = resolve_train(None, None, self.resumed, str(self.run_dir), None)
                 else:
                     config, _ = resolve_train(*self.new["recipe"], self.new["overrides"], None, str(self.run_dir))
-                self.trainer = Trainer(config, self.run_dir, progress_bar=False, log=write)
-                if self.stop_by:  # a signal came while the run was being built
-                    self.trainer.request_stop(self.stop_by)
-                with stream_of_its_own(self.trainer.device):
+                with stream_of_its_own(resolve_device(config.device)):  # everything of the run on its stream
+                    self.trainer = Trainer(config, self.run_dir, progress_bar=False, log=write)
+                    if self.stop_by:  # a signal came while the run was being built
+                        self.trainer.request_stop(self.stop_by)
                     progress = self.trainer.run(resume=self.resumed is not None)
                 if progress.stopped_by is None:
                     write(self.trainer.summary())

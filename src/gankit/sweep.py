@@ -104,9 +104,11 @@ class _ThreadRun(threading.Thread):
     """One seed trained by a Trainer in a thread of this process, on its own CUDA stream on a GPU: the small
     kernels of several runs then overlap on the device, which separate processes' kernels do not."""
 
-    def __init__(self, run: Path, new: dict[str, Any] | None, resumed: dict[str, str] | None, log_path: Path) -> None:
+    def __init__(self, run: Path, recipe: tuple[str | None, str | None], overrides: dict[str, str], resume: bool,
+                 log_path: Path) -> None:
+        """recipe: `gankit train`'s --preset and --config for a new run (a resumed one has its config.yaml)."""
         super().__init__(name=f"gankit {run}", daemon=True)
-        self.run_dir, self.new, self.resumed, self.log_path = run, new, resumed, log_path
+        self.run_dir, self.recipe, self.overrides, self.resume, self.log_path = run, recipe, overrides, resume, log_path
         self.trainer: Any = None
         self.stop_by: str | None = None
         self.error: str | None = None
@@ -122,15 +124,15 @@ class _ThreadRun(threading.Thread):
                 handle.flush()
 
             try:
-                if self.resumed is not None:
-                    config, _ = resolve_train(None, None, self.resumed, str(self.run_dir), None)
+                if self.resume:
+                    config, _ = resolve_train(None, None, self.overrides, str(self.run_dir), None)
                 else:
-                    config, _ = resolve_train(*self.new["recipe"], self.new["overrides"], None, str(self.run_dir))
+                    config, _ = resolve_train(*self.recipe, self.overrides, None, str(self.run_dir))
                 with stream_of_its_own(resolve_device(config.device)):  # everything of the run on its stream
                     self.trainer = Trainer(config, self.run_dir, progress_bar=False, log=write)
                     if self.stop_by:  # a signal came while the run was being built
                         self.trainer.request_stop(self.stop_by)
-                    progress = self.trainer.run(resume=self.resumed is not None)
+                    progress = self.trainer.run(resume=self.resume)
                 if progress.stopped_by is None:
                     write(self.trainer.summary())
             except GankitError as exc:
@@ -187,10 +189,9 @@ def run_sweep(out: str | Path, seeds: list[int], epochs: int, preset: str | None
         log_path = out / f"seed-{seed}.log"
         if not in_process:
             return _ProcessRun(_command(run, seed, preset, config, flags, state, epochs), log_path, parallel)
-        more = {"epochs": str(epochs)}
-        job = _ThreadRun(run, None if state == "partial" else
-                         {"recipe": (preset, config), "overrides": {**overrides, **more, "seed": str(seed)}},
-                         {**overrides, **more} if state == "partial" else None, log_path)
+        resume = state == "partial"
+        more = {"epochs": str(epochs), **({} if resume else {"seed": str(seed)})}
+        job = _ThreadRun(run, (preset, config), {**overrides, **more}, resume, log_path)
         job.start()
         return job
 

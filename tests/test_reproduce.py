@@ -59,6 +59,13 @@ def test_reproduce_rejects_unknown_dataset(capsys):
     assert "table1 is reproduced for" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("flags", [["--parallel", "3"], ["--in-process"]])
+def test_reproduce_refuses_seed_flags_without_seeds(flags, tmp_path, capsys):
+    """Without --seeds they would be ignored and one run trained: said, before anything is trained."""
+    assert main(["reproduce", "table1", *flags, "--out", str(tmp_path / "t")]) == 1
+    assert "give them with --seeds" in capsys.readouterr().err and not (tmp_path / "t").exists()
+
+
 @pytest.mark.parametrize("n", [0])
 def test_evaluate_rejects_bad_counts(n, capsys):
     with pytest.raises(SystemExit) as exit_:  # a usage error, from argparse: exit status 2

@@ -112,6 +112,11 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     from gankit.experiments import table1
 
     out = Path(args.out or f"runs/table1-{args.dataset}")
+    if not args.seeds and (args.parallel != 1 or args.in_process):
+        from gankit.errors import ConfigError
+
+        raise ConfigError("--parallel and --in-process say how to train several seeds; give them with --seeds "
+                          "(e.g. --seeds 0-2 --parallel 3).")
     if args.seeds:
         from gankit.sweep import parse_seeds
 

@@ -160,8 +160,10 @@ def fake_cuda(monkeypatch):
     fake = {"capture_fails": False, "state": None}
 
     @contextlib.contextmanager
-    def graph(g):
-        """Recording runs nothing on a GPU: here the step runs, and the state it touched is put back."""
+    def graph(g, capture_error_mode="global"):
+        """Recording runs nothing on a GPU: here the step runs, and the state it touched is put back. The capture
+        must let other threads' runs go on (gankit sweep --in-process)."""
+        assert capture_error_mode == "thread_local"
         if fake["capture_fails"]:
             raise RuntimeError("operation not permitted when stream is capturing\nmore detail")
         s = fake["state"]

@@ -110,3 +110,8 @@ def quiet_trainer(config, run_dir, splits):
 @pytest.fixture(scope="module")
 def splits(fixture_dir):
     return load_dataset("idx", fixture_dir)
+
+
+def as_overrides(flags):
+    """gankit train's configuration flags (--batch-size 50 ...) as the configuration fields run_sweep takes."""
+    return {name[2:].replace("-", "_"): value for name, value in zip(flags[::2], flags[1::2])}

@@ -11,7 +11,7 @@ from gankit.metrics.parzen import SIGMA_GRID, parzen_log_likelihoods
 from gankit.nets import ModelSpec, build_models, sample_noise
 from gankit.objectives import d_loss, g_loss
 from gankit.rundir import RunDir
-from tests.conftest import quiet_trainer, small_config
+from tests.conftest import as_overrides, quiet_trainer, small_config
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -116,7 +116,8 @@ def test_a_sweep_in_threads_on_cuda_keeps_its_graphs_and_trains_each_run_as_alon
 
     flags = ["--dataset", "idx", "--data-dir", str(fixture_dir), "--batch-size", "50", "--grid-size", "16",
              "--monitor-parzen", "100", "--health", "off", "--device", "cuda"]
-    result = run_sweep(tmp_path / "s", [0, 1], 2, flags=flags, parallel=2, in_process=True, log=lambda m: None)
+    result = run_sweep(tmp_path / "s", [0, 1], 2, overrides=as_overrides(flags), parallel=2, in_process=True,
+                       log=lambda m: None)
     assert not result["failed"]
     for seed in (0, 1):
         log = (tmp_path / "s" / f"seed-{seed}.log").read_text()

@@ -11,6 +11,7 @@ import pytest
 from gankit.cli import main
 from gankit.errors import ConfigError, GankitError
 from gankit.sweep import parse_seeds
+from tests.conftest import as_overrides
 
 
 def test_seed_lists():
@@ -63,7 +64,7 @@ def test_a_sweep_called_from_python_trains_its_epochs_not_the_recipes(fixture_di
 
     flags = ["--dataset", "idx", "--data-dir", str(fixture_dir), "--batch-size", "50", "--grid-size", "16",
              "--monitor-parzen", "100"]
-    result = run_sweep(tmp_path / "s", [1], 2, flags=flags, log=lambda m: None)
+    result = run_sweep(tmp_path / "s", [1], 2, overrides=as_overrides(flags), log=lambda m: None)
     assert [(r["seed"], r["epochs"]) for r in result["seeds"]] == [(1, 2)]
     assert result["seeds"][0]["epochs_since_best"] == 2 - result["seeds"][0]["best_epoch"]
 
@@ -125,7 +126,8 @@ def test_runs_in_threads_are_the_runs_trained_alone(fixture_dir, tmp_path):
     flags = ["--dataset", "idx", "--data-dir", str(fixture_dir), "--batch-size", "50", "--grid-size", "16",
              "--monitor-parzen", "100", "--health", "off"]
     before = torch.get_num_threads()
-    result = run_sweep(tmp_path / "s", [3, 4], 2, flags=flags, parallel=2, in_process=True, log=lambda m: None)
+    result = run_sweep(tmp_path / "s", [3, 4], 2, overrides=as_overrides(flags), parallel=2, in_process=True,
+                       log=lambda m: None)
     assert [(r["seed"], r["epochs"]) for r in result["seeds"]] == [(3, 2), (4, 2)] and not result["failed"]
     threads = torch.get_num_threads()
     assert threads == before  # the sweep gave its threads their share of the cores, then put the count back
@@ -143,5 +145,5 @@ def test_runs_in_threads_are_the_runs_trained_alone(fixture_dir, tmp_path):
         assert all(torch.equal(together[k], alone[k]) for k in alone), seed
     assert "done: 2 epochs" in (tmp_path / "s" / "seed-3.log").read_text()
     with pytest.raises(GankitError, match="every seed failed .seed 3: gankit: error: cannot change lr"):
-        run_sweep(tmp_path / "s", [3, 4], 3, flags=[*flags, "--lr", "0.05"], parallel=2, in_process=True,
-                  log=lambda m: None)
+        run_sweep(tmp_path / "s", [3, 4], 3, overrides=as_overrides([*flags, "--lr", "0.05"]), parallel=2,
+                  in_process=True, log=lambda m: None)

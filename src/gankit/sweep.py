@@ -54,9 +54,10 @@ def _state(run: Path, epochs: int) -> str:
     return "partial" if record.checkpoints else "new"
 
 
-def _command(run: Path, seed: int, preset: str | None, config: str | None, flags: list[str], state: str,
+def _command(run: Path, seed: int, preset: str | None, config: str | None, overrides: dict[str, Any], state: str,
              epochs: int) -> list[str]:
     base = [sys.executable, "-m", "gankit", "train", "--no-progress"]
+    flags = [item for name, value in overrides.items() for item in ("--" + name.replace("_", "-"), str(value))]
     if state == "partial":  # the run's own config.yaml; the flags may change what a resume may (resume.py)
         return [*base, "--resume", str(run), *flags, "--epochs", str(epochs)]
     return [*base, *(["--preset", preset] if preset else []), *(["--config", config] if config else []),
@@ -104,7 +105,7 @@ class _ThreadRun(threading.Thread):
     """One seed trained by a Trainer in a thread of this process, on its own CUDA stream on a GPU: the small
     kernels of several runs then overlap on the device, which separate processes' kernels do not."""
 
-    def __init__(self, run: Path, recipe: tuple[str | None, str | None], overrides: dict[str, str], resume: bool,
+    def __init__(self, run: Path, recipe: tuple[str | None, str | None], overrides: dict[str, Any], resume: bool,
                  log_path: Path) -> None:
         """recipe: `gankit train`'s --preset and --config for a new run (a resumed one has its config.yaml)."""
         super().__init__(name=f"gankit {run}", daemon=True)
@@ -154,26 +155,19 @@ class _ThreadRun(threading.Thread):
         return self.error
 
 
-def _overrides(flags: list[str]) -> dict[str, str]:
-    """`gankit train`'s configuration flags (--lr 0.05 --monitor-parzen 100) as overrides."""
-    if len(flags) % 2 or not all(f.startswith("--") for f in flags[::2]):
-        raise ConfigError(f"the sweep's configuration flags {' '.join(flags)!r} are not --name value pairs.")
-    return {name[2:].replace("-", "_"): value for name, value in zip(flags[::2], flags[1::2])}
-
-
 def run_sweep(out: str | Path, seeds: list[int], epochs: int, preset: str | None = None, config: str | None = None,
-              flags: list[str] | tuple[str, ...] = (), parallel: int = 1, log: Callable[[str], None] = print,
+              overrides: dict[str, Any] | None = None, parallel: int = 1, log: Callable[[str], None] = print,
               in_process: bool = False) -> dict[str, Any]:
     """Train (or keep, or resume) OUT/seed-N for each seed to `epochs` epochs, `parallel` at a time; then
-    summarise. preset, config and flags are `gankit train`'s, without --seed and --out. in_process: the runs
+    summarise. preset, config and overrides (configuration fields, as from its flags) are `gankit train`'s,
+    without the seed. in_process: the runs
     are threads of this process (each on a CUDA stream of its own) rather than processes.
 
     SIGINT or SIGTERM reaching the sweep reaches its runs, which checkpoint and stop; no further run starts,
     and the result is {"stopped_by": the signal's name, ...} with no table (run the sweep again to continue)."""
-    out, flags = Path(out), list(flags)
-    if any(f == "--seed" or f.startswith("--seed=") or f in ("--out", "--resume") for f in flags):
-        raise ConfigError("gankit sweep sets --seed, --out and --resume itself; give --seeds and --out to the sweep.")
-    overrides = _overrides(flags) if in_process else {}
+    out, overrides = Path(out), dict(overrides or {})
+    if "seed" in overrides:
+        raise ConfigError("gankit sweep sets each run's seed itself; give --seeds to the sweep.")
     out.mkdir(parents=True, exist_ok=True)
     queue = [(seed, out / f"seed-{seed}") for seed in seeds]
     running: list[tuple[int, _ProcessRun | _ThreadRun]] = []
@@ -188,9 +182,9 @@ def run_sweep(out: str | Path, seeds: list[int], epochs: int, preset: str | None
     def start(seed: int, run: Path, state: str) -> _ProcessRun | _ThreadRun:
         log_path = out / f"seed-{seed}.log"
         if not in_process:
-            return _ProcessRun(_command(run, seed, preset, config, flags, state, epochs), log_path, parallel)
+            return _ProcessRun(_command(run, seed, preset, config, overrides, state, epochs), log_path, parallel)
         resume = state == "partial"
-        more = {"epochs": str(epochs), **({} if resume else {"seed": str(seed)})}
+        more = {"epochs": epochs, **({} if resume else {"seed": seed})}
         job = _ThreadRun(run, (preset, config), {**overrides, **more}, resume, log_path)
         job.start()
         return job

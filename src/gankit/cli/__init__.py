@@ -156,9 +156,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.config:
         config = load_yaml(args.config, config)
     config = apply_overrides(config, overrides, "command line").validate()
-    flags = [item for name, value in overrides.items() for item in ("--" + name.replace("_", "-"), str(value))]
     out = args.out or f"runs/sweep-{args.preset or 'paper-mnist'}"
-    result = sweep.run_sweep(out, sweep.parse_seeds(args.seeds), config.epochs, args.preset, args.config, flags,
+    result = sweep.run_sweep(out, sweep.parse_seeds(args.seeds), config.epochs, args.preset, args.config, overrides,
                              args.parallel, log=_stderr, in_process=args.in_process)
     if "stopped_by" in result:  # as `gankit train`: a clean stop exits 128 + the signal's number
         return 128 + int(signal.Signals[result["stopped_by"]])

@@ -137,9 +137,9 @@ def run_seeds(dataset: str, out: str | Path, seeds: list[int], epochs: int, data
     if dataset not in PRESET_FOR:
         raise ConfigError(f"table1 is reproduced for mnist, fashion-mnist or your own idx data; got {dataset!r}.")
     out = Path(out)
-    flags = ["--monitor-parzen", "10000", *(["--dataset", "idx"] if dataset == "idx" else []),
-             *(["--data-dir", data_dir] if data_dir else []), *(["--patience", str(patience)] if patience else [])]
-    swept = run_sweep(out, seeds, epochs, preset=PRESET_FOR[dataset], flags=flags, parallel=parallel, log=log,
+    overrides = {"monitor_parzen": 10000, **({"dataset": "idx"} if dataset == "idx" else {}),
+                 **({"data_dir": data_dir} if data_dir else {}), **({"patience": patience} if patience else {})}
+    swept = run_sweep(out, seeds, epochs, preset=PRESET_FOR[dataset], overrides=overrides, parallel=parallel, log=log,
                       in_process=in_process)
     if "stopped_by" in swept:
         raise TrainingStopped(f"training stopped by {swept['stopped_by']} and nothing was evaluated; run the same "

@@ -57,7 +57,8 @@ def _state(run: Path, epochs: int) -> str:
 def _command(run: Path, seed: int, preset: str | None, config: str | None, overrides: dict[str, Any], state: str,
              epochs: int) -> list[str]:
     base = [sys.executable, "-m", "gankit", "train", "--no-progress"]
-    flags = [item for name, value in overrides.items() for item in ("--" + name.replace("_", "-"), str(value))]
+    flags = [item for name, value in overrides.items() if name != "epochs"  # the sweep's `epochs` says it, once
+             for item in ("--" + name.replace("_", "-"), str(value))]
     if state == "partial":  # the run's own config.yaml; the flags may change what a resume may (resume.py)
         return [*base, "--resume", str(run), *flags, "--epochs", str(epochs)]
     return [*base, *(["--preset", preset] if preset else []), *(["--config", config] if config else []),

@@ -54,15 +54,14 @@ def _state(run: Path, epochs: int) -> str:
     return "partial" if record.checkpoints else "new"
 
 
-def _command(run: Path, seed: int, preset: str | None, config: str | None, overrides: dict[str, Any], state: str,
-             epochs: int) -> list[str]:
+def _command(run: Path, preset: str | None, config: str | None, fields: dict[str, Any], resume: bool) -> list[str]:
+    """`gankit train` for one run: fields are its configuration flags (the seed's and the sweep's epochs in them)."""
     base = [sys.executable, "-m", "gankit", "train", "--no-progress"]
-    flags = [item for name, value in overrides.items() if name != "epochs"  # the sweep's `epochs` says it, once
-             for item in ("--" + name.replace("_", "-"), str(value))]
-    if state == "partial":  # the run's own config.yaml; the flags may change what a resume may (resume.py)
-        return [*base, "--resume", str(run), *flags, "--epochs", str(epochs)]
+    flags = [item for name, value in fields.items() for item in ("--" + name.replace("_", "-"), str(value))]
+    if resume:  # the run's own config.yaml; the flags may change what a resume may (resume.py)
+        return [*base, "--resume", str(run), *flags]
     return [*base, *(["--preset", preset] if preset else []), *(["--config", config] if config else []),
-            *flags, "--epochs", str(epochs), "--seed", str(seed), "--out", str(run)]
+            *flags, "--out", str(run)]
 
 
 def available_cores() -> int:
@@ -181,12 +180,11 @@ def run_sweep(out: str | Path, seeds: list[int], epochs: int, preset: str | None
             job.stop(signum)
 
     def start(seed: int, run: Path, state: str) -> _ProcessRun | _ThreadRun:
-        log_path = out / f"seed-{seed}.log"
+        log_path, resume = out / f"seed-{seed}.log", state == "partial"
+        fields = {**overrides, "epochs": epochs, **({} if resume else {"seed": seed})}  # the sweep's epochs win
         if not in_process:
-            return _ProcessRun(_command(run, seed, preset, config, overrides, state, epochs), log_path, parallel)
-        resume = state == "partial"
-        more = {"epochs": epochs, **({} if resume else {"seed": seed})}
-        job = _ThreadRun(run, (preset, config), {**overrides, **more}, resume, log_path)
+            return _ProcessRun(_command(run, preset, config, fields, resume), log_path, parallel)
+        job = _ThreadRun(run, (preset, config), fields, resume, log_path)
         job.start()
         return job
 

@@ -56,9 +56,22 @@ def test_fid_interval_holds_the_value_and_narrows_with_more_samples():
     for n in (500, 4000):
         fake = 0.3 + torch.randn(n, 8, generator=gen, dtype=torch.float64)
         fid, low, high = distances.fid_bootstrap(fake, real, n_boot=40)
-        assert fid == distances.fid(fake, real) and low <= fid <= high
+        assert fid == pytest.approx(distances.fid(fake, real), rel=1e-12) and low <= fid <= high
         widths.append(high - low)
     assert widths[1] < widths[0] / 2  # 8x the samples: about 1/sqrt(8) the width
+
+
+def test_fid_from_centred_features_equals_the_covariance_form_with_fewer_or_more_samples_than_dimensions():
+    """The bootstrap's n x n route (n < d) and d x d route against frechet_distance of the fitted Gaussians (below
+    n = d the d x d form holds d - n + 1 zero eigenvalues whose rounding errors, square-rooted, reach ~1e-8)."""
+    gen = torch.Generator().manual_seed(4)
+    real = torch.randn(300, 40, generator=gen, dtype=torch.float64) @ torch.randn(40, 40, generator=gen,
+                                                                                   dtype=torch.float64) / 5
+    mu_r, s_r = distances.gaussian_stats(real)
+    for n in (12, 39, 41, 500):
+        fake = 0.2 + 1.3 * torch.randn(n, 40, generator=gen, dtype=torch.float64)
+        expected = distances.frechet_distance(*distances.gaussian_stats(fake), mu_r, s_r)
+        assert distances.frechet_to_stats(fake, mu_r, s_r, distances.psd_sqrt(s_r)) == pytest.approx(expected, rel=1e-7)
 
 
 def _v_statistic(x: torch.Tensor, y: torch.Tensor) -> float:

@@ -75,12 +75,46 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from gankit.evaluate import evaluate, format_row
+    from gankit.errors import ConfigError
+    from gankit.evaluate import compare_sets, evaluate, format_row
 
-    rows = evaluate(args.source, args.metrics, args.dataset, args.data_dir, args.n_samples, args.n_valid,
-                    args.seed, args.device, features=args.features, n_reference=args.n_reference,
-                    importance_samples=args.importance_samples)
+    if args.source and args.samples:
+        raise ConfigError("give the generator either as SOURCE or as --samples, not both.")
+    samples = args.samples or args.source
+    if samples is None:
+        raise ConfigError("name what to evaluate: a run or generator, or --samples A --reference B.")
+    if args.reference is not None:
+        if args.features == "domain":
+            raise ConfigError("--reference compares in Inception features; drop --features domain.")
+        rows = compare_sets(samples, args.reference, args.metrics, args.n_samples, args.seed, args.device,
+                            args.inception_weights)
+    else:
+        given = Path(args.samples or "").expanduser()
+        if args.samples and not (given / "config.yaml").is_file() and given.suffix != ".safetensors":
+            raise ConfigError(f"--samples {args.samples} needs --reference (a folder, array or statistics file) to "
+                              "compare with.")
+        rows = evaluate(samples, args.metrics, args.dataset, args.data_dir, args.n_samples, args.n_valid,
+                        args.seed, args.device, features=args.features or "domain", n_reference=args.n_reference,
+                        importance_samples=args.importance_samples, inception_weights=args.inception_weights)
     print("\n".join(format_row(row) for row in rows))
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from gankit.errors import ConfigError
+    from gankit.metrics import image_sets
+    from gankit.runtime import resolve_device
+
+    out = Path(args.out).expanduser()
+    if out.suffix != ".npz":
+        raise ConfigError(f"--out must end in .npz (pytorch-fid's statistics layout), got {out.name}.")
+    if out.exists() and not out.is_file():
+        raise ConfigError(f"{out} exists and is not a file; choose another --out.")
+    image_set = image_sets.load_set(args.source, args.n_samples, args.seed, args.device)
+    if image_set.images is None:
+        raise ConfigError(f"{args.source} is already a statistics file; give the images it was made from.")
+    stats = image_sets.write_statistics(out, image_sets.features(image_set, resolve_device(args.device)))
+    print(f"stats: {out} (mu and sigma of {stats.n} images; {stats.protocol['preprocessing']})")
     return 0
 
 
@@ -193,8 +227,8 @@ def cmd_theory(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"train": cmd_train, "sample": cmd_sample, "export": cmd_export, "evaluate": cmd_evaluate,
-            "figure": cmd_figure, "reproduce": cmd_reproduce, "theory": cmd_theory, "experiment": cmd_experiment,
-            "report": cmd_report, "runs": cmd_runs, "sweep": cmd_sweep}
+            "stats": cmd_stats, "figure": cmd_figure, "reproduce": cmd_reproduce, "theory": cmd_theory,
+            "experiment": cmd_experiment, "report": cmd_report, "runs": cmd_runs, "sweep": cmd_sweep}
 
 
 def main(argv: list[str] | None = None) -> int:

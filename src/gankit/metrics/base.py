@@ -31,6 +31,7 @@ class Evaluation:
     features: str = "domain"  # the feature space of FID, KID and precision/recall: domain or inception
     n_reference: int | None = None  # real test images they compare against (None: the whole test split)
     importance_samples: int = 1000  # k of a VAE's IWAE bound
+    inception_weights: str | None = None  # the Inception Score's output-layer file (None: env var or cache)
     cache: dict[str, Any] = field(default_factory=dict)  # what several metrics share (features), made once
 
     def data(self) -> Splits:

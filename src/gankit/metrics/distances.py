@@ -18,19 +18,41 @@ def gaussian_stats(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return x.mean(0), torch.cov(x.T)
 
 
-def trace_sqrt_product(s1: torch.Tensor, s2: torch.Tensor) -> float:
-    """tr((s1 s2)^(1/2)) for symmetric PSD s1, s2: the eigenvalues of s1^(1/2) s2 s1^(1/2), which is
-    symmetric PSD and similar to s1 s2, so no non-symmetric square root is needed."""
-    w, v = torch.linalg.eigh(s1.double())
-    root = (v * w.clamp(min=0).sqrt()) @ v.T
-    inner = root @ s2.double() @ root
+def psd_sqrt(s: torch.Tensor) -> torch.Tensor:
+    """The symmetric square root of a symmetric PSD matrix (negative rounding errors clipped to 0)."""
+    w, v = torch.linalg.eigh(s.double())
+    return (v * w.clamp(min=0).sqrt()) @ v.T
+
+
+def trace_sqrt_product(s1: torch.Tensor, s2: torch.Tensor, root2: torch.Tensor | None = None) -> float:
+    """tr((s1 s2)^(1/2)) for symmetric PSD s1, s2: the eigenvalues of s2^(1/2) s1 s2^(1/2), which is
+    symmetric PSD and similar to s2 s1 (so to s1 s2), so no non-symmetric square root is needed.
+    root2: s2^(1/2) if already known (a bootstrap against one real set computes it once)."""
+    root = psd_sqrt(s2) if root2 is None else root2
+    inner = root @ s1.double() @ root
     return float(torch.linalg.eigvalsh((inner + inner.T) / 2).clamp(min=0).sqrt().sum())
 
 
-def frechet_distance(mu1: torch.Tensor, s1: torch.Tensor, mu2: torch.Tensor, s2: torch.Tensor) -> float:
+def frechet_distance(mu1: torch.Tensor, s1: torch.Tensor, mu2: torch.Tensor, s2: torch.Tensor,
+                     root2: torch.Tensor | None = None) -> float:
     """||mu1 - mu2||^2 + tr(s1 + s2 - 2 (s1 s2)^(1/2)): the Frechet distance of two Gaussians."""
     diff = (mu1.double() - mu2.double()).square().sum()
-    return float(diff + s1.double().trace() + s2.double().trace()) - 2 * trace_sqrt_product(s1, s2)
+    return float(diff + s1.double().trace() + s2.double().trace()) - 2 * trace_sqrt_product(s1, s2, root2)
+
+
+def frechet_to_stats(fake: torch.Tensor, mu_r: torch.Tensor, s_r: torch.Tensor, root_r: torch.Tensor) -> float:
+    """frechet_distance of the features `fake` (n x d) to a Gaussian (mu_r, s_r = root_r^2), from the centred
+    features: s_f = X^T X / (n - 1), so root_r s_f root_r = A^T A with A = X root_r / sqrt(n - 1), whose nonzero
+    eigenvalues are those of A A^T; with fewer samples than dimensions that n x n problem is the cheap one."""
+    x = fake.double()
+    n, d = x.shape
+    mu = x.mean(0)
+    centred = x - mu
+    a = centred @ root_r / math.sqrt(n - 1)
+    gram = a @ a.T if n < d else a.T @ a
+    trace_sqrt = float(torch.linalg.eigvalsh((gram + gram.T) / 2).clamp(min=0).sqrt().sum())
+    spread = float(centred.square().sum()) / (n - 1)
+    return float((mu - mu_r.double()).square().sum()) + spread + float(s_r.double().trace()) - 2 * trace_sqrt
 
 
 def fid(fake: torch.Tensor, real: torch.Tensor) -> float:
@@ -43,12 +65,17 @@ def fid_bootstrap(fake: torch.Tensor, real: torch.Tensor, n_boot: int = 50,
     the generated set (the real one fixed). Percentiles would not do: resampling with replacement repeats
     samples, which raises FID by itself, so every resample can lie above the estimate; their spread is
     still the estimate's."""
+    return fid_bootstrap_stats(fake, *gaussian_stats(real), n_boot=n_boot, seed=seed)
+
+
+def fid_bootstrap_stats(fake: torch.Tensor, mu_r: torch.Tensor, s_r: torch.Tensor, n_boot: int = 50,
+                        seed: int = 0) -> tuple[float, float, float]:
+    """fid_bootstrap against the real set's mean and covariance (a statistics file holds only these)."""
     gen = torch.Generator().manual_seed(seed)
-    mu_r, s_r = gaussian_stats(real)
-    point = frechet_distance(*gaussian_stats(fake), mu_r, s_r)
-    values = torch.tensor([frechet_distance(*gaussian_stats(fake[torch.randint(len(fake), (len(fake),),
-                                                                               generator=gen)]), mu_r, s_r)
-                           for _ in range(n_boot)], dtype=torch.float64)
+    root = psd_sqrt(s_r)
+    point = frechet_to_stats(fake, mu_r, s_r, root)
+    values = torch.tensor([frechet_to_stats(fake[torch.randint(len(fake), (len(fake),), generator=gen)], mu_r, s_r,
+                                            root) for _ in range(n_boot)], dtype=torch.float64)
     half = 1.96 * float(values.std())
     return point, max(0.0, point - half), point + half
 

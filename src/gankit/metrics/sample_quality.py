@@ -82,8 +82,9 @@ def feature_sets(g: LoadedGenerator, ev: Evaluation) -> dict[str, Any]:
 
             shape = ev.data().image_shape
             embed = lambda x: inception.inception_features(x, shape, ev.device)  # noqa: E731
-            protocol = {"features": "InceptionV3 pool (2048), bilinear to 299 px",
-                        "extractor": str(inception.weights_path()), "extractor_sha256": inception.SHA256[:16]}
+            protocol = {"features": "InceptionV3 pool (2048)", "preprocessing": inception.PREPROCESSING,
+                        "extractor": str(inception.weights_path()),
+                        "extractor_sha256": f"{inception.SHA256[:16]}-{inception.PREPROCESSING_ID}"}
         elif ev.features == "domain":
             classifier = ClassHistogram().classifier(ev)
             embed = lambda x: domain_features(classifier, x)  # noqa: E731
@@ -102,22 +103,41 @@ class _FeatureMetric(Metric):
         return dataset in LABELLED_DATASETS
 
 
+def both_features(sets: dict[str, Any], metric: str) -> dict[str, Any]:
+    """The sets, where both hold features (not only a statistics file's mu and sigma)."""
+    for side, which in (("fake", "samples"), ("real", "reference")):
+        if sets.get(side) is None:
+            raise ConfigError(f"{metric} needs the {which}' features, but the {which} are a statistics file (mu and "
+                              "sigma only); give the images instead, or ask for fid alone.")
+    return sets
+
+
 class FID(_FeatureMetric):
     name = "fid"
 
     def compute(self, g: LoadedGenerator, ev: Evaluation) -> dict[str, Any]:
         sets = feature_sets(g, ev)
-        fid, low, high = distances.fid_bootstrap(sets["fake"], sets["real"], n_boot=50, seed=ev.seed)
+        fake, real = sets.get("fake"), sets.get("real")
+        for side in (fake, real):
+            if side is not None and len(side) < 2:
+                raise ConfigError(f"FID fits a covariance, which needs at least 2 images in each set, got {len(side)}; "
+                                  "raise --n-samples or give more images.")
+        fake_stats = sets.get("fake_stats") or distances.gaussian_stats(fake)
+        real_stats = sets.get("real_stats") or distances.gaussian_stats(real)
         note = {"note": f"FID is biased upwards at n = {ev.n_samples}; compare only at equal n"} \
             if ev.n_samples < SMALL_N else {}
+        if fake is None:  # statistics only: no resamples, no interval
+            fid = distances.frechet_distance(*fake_stats, *real_stats)
+            return {"metric": "fid", "fid": round(fid, 4), **sets["protocol"], **note}
+        fid, low, high = distances.fid_bootstrap_stats(fake, *real_stats, n_boot=50, seed=ev.seed)
         return {"metric": "fid", "fid": round(fid, 4),
                 "fid_ci95": [round(low, 4), round(high, 4)],
                 "interval": "FID +- 1.96 sd over 50 bootstrap resamples of the generated samples",
                 **sets["protocol"], **note}
 
     def format(self, row: dict[str, Any]) -> str:
-        low, high = row["fid_ci95"]
-        return (f"FID ({row['features']}) {row['fid']:.3f} [95% {low:.3f}, {high:.3f}] from {row['n_samples']} samples "
+        interval = " [95% {:.3f}, {:.3f}]".format(*row["fid_ci95"]) if "fid_ci95" in row else ""
+        return (f"FID ({row['features']}) {row['fid']:.3f}{interval} from {row['n_samples']} samples "
                 f"against {row['reference']}" + (f"; {row['note']}" if "note" in row else ""))
 
 
@@ -125,7 +145,7 @@ class KID(_FeatureMetric):
     name = "kid"
 
     def compute(self, g: LoadedGenerator, ev: Evaluation) -> dict[str, Any]:
-        sets = feature_sets(g, ev)
+        sets = both_features(feature_sets(g, ev), "kid")
         size = min(1000, ev.n_samples, len(sets["real"]))
         mean, se = distances.kid(sets["fake"], sets["real"], subsets=100, subset_size=size, seed=ev.seed)
         return {"metric": "kid", "kid": round(mean, 6), "kid_se": round(se, 6), "subsets": 100,
@@ -141,7 +161,7 @@ class PRDC(_FeatureMetric):
     k = 3
 
     def compute(self, g: LoadedGenerator, ev: Evaluation) -> dict[str, Any]:
-        sets = feature_sets(g, ev)
+        sets = both_features(feature_sets(g, ev), "prdc")
         values = distances.prdc(sets["fake"], sets["real"], k=self.k)
         return {"metric": "prdc", **{k: round(v, 4) for k, v in values.items()}, "k": self.k,
                 "interval": "standard error over the samples each value averages", **sets["protocol"]}
@@ -150,3 +170,35 @@ class PRDC(_FeatureMetric):
         parts = [f"{name} {row[name]:.3f} +- {row[name + '_se']:.3f}"
                  for name in ("precision", "recall", "density", "coverage")]
         return f"{', '.join(parts)} (k = {row['k']}, {row['features']})"
+
+
+class InceptionScore(Metric):
+    """The Inception Score of the samples (the standard network's 1008-way output; see inception_score.py).
+    Only when named: it needs the network's output layer, a 91 MB file, and Inception is slow on a CPU."""
+
+    name = "is"
+
+    def available(self, g: LoadedGenerator, dataset: str) -> bool:
+        return False
+
+    def compute(self, g: LoadedGenerator, ev: Evaluation) -> dict[str, Any]:
+        from gankit.metrics import inception, inception_score
+
+        weight = inception_score.output_weight(ev.inception_weights)
+        sets = ev.cache.get("features")
+        if sets is not None and sets["protocol"]["features"].startswith("InceptionV3"):
+            if sets.get("fake") is None:
+                raise ConfigError("is needs the samples' images, but the samples are a statistics file; give the "
+                                  "images instead.")
+            pool = sets["fake"]
+        else:
+            samples = g.sample(ev.n_samples, seed=ev.seed)
+            pool = inception.inception_features(samples, tuple(samples.shape[1:]), ev.device)
+        mean, sd = inception_score.inception_score(inception_score.logits(pool, weight))
+        return {"metric": "is", "is": round(mean, 4), "is_sd": round(sd, 4), "splits": inception_score.SPLITS,
+                "interval": "sd over the splits (Salimans et al. 2016)", "features": "InceptionV3 logits (1008)",
+                "preprocessing": inception.PREPROCESSING, "output_layer": inception_score.FILE_NAME}
+
+    def format(self, row: dict[str, Any]) -> str:
+        return (f"IS {row['is']:.3f} +- {row['is_sd']:.3f} (sd over {row['splits']} splits of {row['n_samples']} "
+                "samples)")

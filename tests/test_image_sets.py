@@ -202,3 +202,20 @@ def test_two_folders_through_the_real_network_with_the_inception_score(tmp_path,
     pool = inception.inception_features(image_sets.load_set(a, 0).images, (3, 32, 32))
     expected = inception_score.inception_score(pool @ torch.load(weights)["fc.weight"].double().T)
     assert float(lines[3].split()[1]) == pytest.approx(expected[0], abs=1e-3)
+
+
+def test_the_inception_score_of_a_generator(tmp_path, cheap, monkeypatch):
+    """evaluate --metrics is on a run's G: its samples' logits through the output layer, 10 splits."""
+    from gankit.evaluate import evaluate
+    from gankit.generator import load_generator
+    from tests.test_sample_quality import REPO
+
+    weights = tmp_path / "fc.pth"
+    weight = fake_weights(weights)
+    monkeypatch.setattr(inception_score, "SHA256_PREFIX", hashlib.sha256(weights.read_bytes()).hexdigest()[:8])
+    source = REPO / "docs/models/cgan-mnist-G.safetensors"
+    row = evaluate(source, ["is"], "mnist", n_samples=30, seed=2, log_to_run=False, inception_weights=str(weights))[0]
+    samples = load_generator(source).sample(30, seed=2)
+    expected = inception_score.inception_score(cheap_features(samples, ()) @ weight.double().T)
+    assert row["kind"] == "is" and row["is"] == pytest.approx(expected[0], abs=1e-4) and row["splits"] == 10
+    assert row["is_sd"] == pytest.approx(expected[1], abs=1e-4)

@@ -146,7 +146,7 @@ def test_the_cli_writes_statistics_and_compares_with_them(tmp_path, cheap, capsy
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["stats", "{a}", "--out", "{tmp}/stats.txt"], "--out must end in .npz"),
+    (["stats", "{a}", "--out", "{tmp}/stats.txt"], "must end in .npz"),
     (["evaluate", "--samples", "{a}"], "needs --reference"),
     (["evaluate", "{a}", "--samples", "{a}", "--reference", "{a}"], "either as SOURCE or as --samples"),
     (["evaluate", "--samples", "{a}", "--reference", "{a}", "--features", "domain"], "drop --features domain"),

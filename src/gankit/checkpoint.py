@@ -7,6 +7,7 @@ either the previous checkpoints or the new one, never a torn file. Loading never
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,55 @@ def read(path: str | Path, formats: tuple[str, ...] = (FORMAT,)) -> tuple[dict[s
             f"{path} is a safetensors file but not a gankit file of the kind needed here ({', '.join(formats)})."
         )
     return tensors, meta
+
+
+Layout = dict[str, tuple[tuple[int, ...], torch.dtype]]
+
+
+def layout(tensors: dict[str, torch.Tensor]) -> Layout:
+    """Each tensor's shape and dtype by name: what a file must hold to be read back into these tensors."""
+    return {k: (tuple(v.shape), v.dtype) for k, v in tensors.items()}
+
+
+def check_layout(tensors: dict[str, torch.Tensor], expected: Layout, source: str | Path) -> None:
+    """Refuse a file whose tensors are not exactly the expected names, shapes and dtypes (a cast would break
+    exact resume without a word, and an int8 weight would be read as zeros); names the first difference."""
+    missing = sorted(set(expected) - set(tensors))
+    extra = sorted(set(tensors) - set(expected))
+    problem = None
+    if missing:
+        problem = f"lacks the tensor {missing[0]!r}" + (f" and {len(missing) - 1} more" if len(missing) > 1 else "")
+    elif extra:
+        problem = f"holds a tensor gankit never writes there, {extra[0]!r}"
+    else:
+        for name in sorted(expected):
+            shape, dtype = expected[name]
+            got = tensors[name]
+            if tuple(got.shape) != shape:
+                problem = f"holds {name!r} of shape {tuple(got.shape)}, not {shape}"
+            elif got.dtype != dtype:
+                problem = f"holds {name!r} as {str(got.dtype).removeprefix('torch.')}, not " \
+                          f"{str(dtype).removeprefix('torch.')}"
+            if problem:
+                break
+    if problem:
+        raise CheckpointError(f"{source} {problem}, so it was not written by this model or was altered; use another "
+                              "checkpoint.")
+
+
+def check_meta(meta: dict[str, Any], kinds: dict[str, tuple[type, ...]], source: str | Path) -> None:
+    """Refuse metadata whose values are not of the kinds the reader needs (ints never bools; floats finite)."""
+    for key, allowed in kinds.items():
+        value = meta.get(key)
+        ok = isinstance(value, allowed) and not isinstance(value, bool)
+        if ok and isinstance(value, float):
+            ok = math.isfinite(value)
+        elif ok and isinstance(value, int):
+            ok = value >= 0
+        if not ok:
+            shown = repr(value)[:40]
+            raise CheckpointError(f"{source} records {key} = {shown}, which is not a valid {allowed[0].__name__}; "
+                                  "the file was altered: use another checkpoint.")
 
 
 def split_prefix(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:

@@ -17,6 +17,7 @@ from gankit import checkpoint
 from gankit.config import IMAGE_SIZES
 from gankit.errors import CheckpointError, ConfigError
 from gankit.nets import NOISES, ModelSpec, build_generator, build_models, generate, sample_noise
+from gankit.outputs import check_output
 from gankit.rundir import RunDir
 from gankit.runtime import place
 
@@ -94,9 +95,10 @@ class LoadedGenerator:
 
     def export(self, out: str | Path) -> Path:
         """Write only G's weights and sampling spec, a few MB, loadable by load_generator."""
+        target = check_output(out, (".safetensors",), "an exported generator", writes_format=GENERATOR_FORMAT)
         meta = {"model": self.model, "z_dim": self.z_dim, "noise": self.noise, "image_shape": list(self.image_shape),
                 "n_classes": self.n_classes, "step": self.step, "epoch": self.epoch}
-        return checkpoint.write(out, self.net.state_dict(), meta, fmt=GENERATOR_FORMAT)
+        return checkpoint.write(target, self.net.state_dict(), meta, fmt=GENERATOR_FORMAT)
 
 
 def resolve(path: str | Path) -> Path:
@@ -136,9 +138,14 @@ def load_generator(path: str | Path) -> LoadedGenerator:
             raise ValueError(f"noise {spec['noise']!r}")
         n_classes = int(spec.get("n_classes", 0))
         net = build_generator(spec["model"], ModelSpec(spec["z_dim"], shape, n_classes))
+        checkpoint.check_layout(weights, checkpoint.layout(net.state_dict()), source)
         net.load_state_dict(weights)
     except (KeyError, TypeError, ValueError, RuntimeError, ConfigError) as exc:
         raise _inconsistent(source, exc) from None
+    bad = next((name for name, t in net.state_dict().items() if t.is_floating_point() and not t.isfinite().all()), None)
+    if bad is not None:
+        raise CheckpointError(f"{source} holds non-finite weights (NaN or infinity in {bad!r}), so every image it drew "
+                              "would be NaN; use an earlier checkpoint.")
     return LoadedGenerator(net.eval(), spec["model"], spec["noise"], spec["z_dim"], shape, source, spec.get("step"),
                            spec.get("epoch"), meta.get("config", {}), n_classes)
 

@@ -44,6 +44,10 @@ class MomentumSGD:
     def state_tensors(self) -> dict[str, torch.Tensor]:
         return dict(zip(self.names, self.velocity))
 
+    def layout(self) -> dict[str, tuple[tuple[int, ...], torch.dtype]]:
+        """What state_tensors holds once the optimiser has stepped (a velocity per parameter)."""
+        return {n: (tuple(p.shape), p.dtype) for n, p in zip(self.names, self.params)}
+
     def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
         missing = set(self.names) - set(tensors)
         if missing:
@@ -86,6 +90,14 @@ class Adam:
                 out[f"{name}.exp_avg"] = state["exp_avg"]
                 out[f"{name}.exp_avg_sq"] = state["exp_avg_sq"]
                 out[f"{name}.step"] = torch.as_tensor(state["step"], dtype=torch.float32).reshape(1)
+        return out
+
+    def layout(self) -> dict[str, tuple[tuple[int, ...], torch.dtype]]:
+        """What state_tensors holds once the optimiser has stepped (before, it holds nothing)."""
+        out: dict[str, tuple[tuple[int, ...], torch.dtype]] = {}
+        for n, p in zip(self.names, self.params):
+            out.update({f"{n}.exp_avg": (tuple(p.shape), p.dtype), f"{n}.exp_avg_sq": (tuple(p.shape), p.dtype),
+                        f"{n}.step": ((1,), torch.float32)})
         return out
 
     def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None:

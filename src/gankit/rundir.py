@@ -3,7 +3,7 @@
     RUN/config.yaml            the resolved configuration (a run is reproducible from it alone)
     RUN/metrics.jsonl          one JSON row per epoch ("train") and per evaluation ("parzen", "classes")
     RUN/checkpoints/step-NNNNNNNNN.safetensors   full training state, the newest keep_checkpoints kept
-    RUN/checkpoints/best.safetensors             the epoch with the highest Parzen monitor
+    RUN/checkpoints/best.safetensors             the best epoch by the best_by monitor (Parzen or FID)
     RUN/samples/epoch-NNNN.png                   the fixed-noise grid after each epoch
     RUN/figures/*.png                            figures drawn from the run
     RUN/.lock                  held (flock) by the process writing the run
@@ -33,7 +33,9 @@ class RunDir:
         self.config = self.path / "config.yaml"
         self.metrics = self.path / "metrics.jsonl"
         self.checkpoint_dir = self.path / "checkpoints"
-        self.best = self.checkpoint_dir / "best.safetensors"  # the highest Parzen monitor so far
+        self.best = self.checkpoint_dir / "best.safetensors"  # the best epoch by the best_by monitor
+        self.samples = self.path / "samples"
+        self.lock = self.path / ".lock"
 
     def __str__(self) -> str:
         return str(self.path)
@@ -46,6 +48,21 @@ class RunDir:
             return cls(source)
         if source.parent.name == "checkpoints" and (source.parent.parent / "config.yaml").exists():
             return cls(source.parent.parent)
+        return None
+
+    @classmethod
+    def managing(cls, target: str | Path) -> tuple[Path, str] | None:
+        """(run, what) when target is one of a run's own files (config.yaml, metrics.jsonl, the lock, anything
+        under checkpoints/ or samples/), which no command may write over; None otherwise."""
+        target = Path(target).resolve()
+        for parent in target.parents:
+            run = cls(parent)
+            if not run.config.is_file():
+                continue
+            if target in (run.config, run.metrics, run.lock):
+                return parent, f"the {target.name}"
+            if run.checkpoint_dir in target.parents or run.samples in target.parents:
+                return parent, f"a file under {target.relative_to(parent).parts[0]}/"
         return None
 
     # ----- checkpoints -------------------------------------------------------------------------
@@ -74,7 +91,7 @@ class RunDir:
 
     # ----- images ------------------------------------------------------------------------------
     def sample_grid(self, epoch: int) -> Path:
-        return self.path / "samples" / f"epoch-{epoch:04d}.png"
+        return self.samples / f"epoch-{epoch:04d}.png"
 
     def figure(self, name: str) -> Path:
         return self.path / "figures" / name
@@ -163,7 +180,7 @@ class RunDir:
     def remove_stale_temporaries(self) -> int:
         """Delete the temporary files of writes a kill interrupted (the real files are intact)."""
         removed = 0
-        for folder in (self.path, self.checkpoint_dir, self.path / "samples"):
+        for folder in (self.path, self.checkpoint_dir, self.samples):
             if folder.is_dir():
                 for tmp in folder.glob(".*.tmp"):
                     tmp.unlink(missing_ok=True)
@@ -179,7 +196,7 @@ class RunLock:
 
     def __init__(self, run_dir: str | Path) -> None:
         run_dir = Path(run_dir)
-        self.path = run_dir / ".lock"
+        self.path = RunDir(run_dir).lock
         try:
             self.handle = open(self.path, "a+")
         except OSError as exc:

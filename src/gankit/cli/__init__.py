@@ -7,6 +7,7 @@ shells do (128 + the signal's number).
 from __future__ import annotations
 
 import argparse
+import io
 import signal
 import sys
 from pathlib import Path
@@ -36,18 +37,18 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from gankit.errors import ConfigError
     from gankit.figures import save_grid
+    from gankit.fileio import atomic_write_bytes
     from gankit.generator import load_generator
+    from gankit.outputs import check_output
 
-    out = Path(args.out)
-    if out.suffix not in (".png", ".npy"):
-        raise ConfigError(f"--out must end in .png or .npy, got {out.name}.")
+    out = check_output(args.out, (".png", ".npy"), "samples")
     g = load_generator(args.source)
     images = g.sample(args.n, seed=args.seed, wanted=args.wanted)
-    out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".npy":
-        np.save(out, images.numpy())
+        buffer = io.BytesIO()
+        np.save(buffer, images.numpy())
+        atomic_write_bytes(out, buffer.getvalue())
     else:
         save_grid(images, out, nrow=args.nrow)
     print(f"{args.n} samples from {g.source} -> {out}")
@@ -103,13 +104,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     from gankit.errors import ConfigError
     from gankit.metrics import image_sets
+    from gankit.outputs import check_output
     from gankit.runtime import resolve_device
 
-    out = Path(args.out).expanduser()
-    if out.suffix != ".npz":
-        raise ConfigError(f"--out must end in .npz (pytorch-fid's statistics layout), got {out.name}.")
-    if out.exists() and not out.is_file():
-        raise ConfigError(f"{out} exists and is not a file; choose another --out.")
+    out = check_output(args.out, (".npz",), "statistics (pytorch-fid's layout)")
     image_set = image_sets.load_set(args.source, args.n_samples, args.seed, args.device)
     if image_set.images is None:
         raise ConfigError(f"{args.source} is already a statistics file; give the images it was made from.")
@@ -123,15 +121,17 @@ def cmd_figure(args: argparse.Namespace) -> int:
     from gankit.experiments import figure1
     from gankit.figures import figure2, figure3
     from gankit.generator import load_generator
+    from gankit.outputs import check_output
     from gankit.rundir import RunDir
 
     if args.figure == "toy1d":
-        print(figure1.format(figure1.run(args.run_dir, args.dataset, args.seed, args.out, log=_stderr)))
+        out = check_output(args.out, (".png",), "the figure") if args.out else None
+        print(figure1.format(figure1.run(args.run_dir, args.dataset, args.seed, out, log=_stderr)))
         return 0
     g = load_generator(args.source)
     name = "figure2-samples.png" if args.figure == "samples" else "figure3-interpolation.png"
     run_dir = RunDir.of(args.source)
-    out = Path(args.out) if args.out else run_dir.figure(name) if run_dir else Path(name)
+    out = check_output(args.out or (run_dir.figure(name) if run_dir else name), (".png",), "the figure")
     if args.figure == "samples":
         train = load_dataset(g.dataset(args.dataset), args.data_dir or g.config.get("data_dir"),
                              image_size=g.image_size()).train

@@ -15,6 +15,7 @@ import jinja2
 from gankit.errors import ConfigError
 from gankit.fileio import atomic_write_bytes
 from gankit.nets import MODELS, is_conditional
+from gankit.outputs import check_output
 from gankit.report import charts
 from gankit.report.record import RunRecord, load_record
 
@@ -135,9 +136,7 @@ def write_report(runs: list[str | Path], out: str | Path | None = None,
                           "report again after its first epoch.")
     for name in empty:
         warn(f"gankit: {name} has no finished epoch yet; it appears with its configuration only")
-    target = Path(out) if out else default_out([r.path for r in records])
-    if target.is_dir():
-        raise ConfigError(f"{target} is a folder; give --out a file name such as {target / 'report.html'}.")
+    target = check_output(out if out else default_out([r.path for r in records]), (".html",), "the report")
     html = render(records).encode()
     try:
         atomic_write_bytes(target, html)

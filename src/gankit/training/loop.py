@@ -45,7 +45,7 @@ from gankit.training.hooks import (
     TensorBoardLog,
     describe_stats,
 )
-from gankit.training.state import Progress, TrainState
+from gankit.training.state import Progress, TrainState, check_checkpoint
 from gankit.training.steps import STEPS
 
 
@@ -139,6 +139,7 @@ class Trainer:
 
     def load_checkpoint(self, path: str | Path) -> None:
         tensors, meta = checkpoint.read(path)
+        check_checkpoint(path, tensors, meta, self.state, len(self.batches), self.batches.per_epoch)
         check_resumable(self.config, meta, self.data_fingerprint, self.run_dir)
         try:
             self.state.load(tensors, meta)

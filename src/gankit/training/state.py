@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -15,8 +16,9 @@ import torch
 from gankit import checkpoint
 from gankit.config import TrainConfig
 from gankit.distributed import Ranks
+from gankit.errors import CheckpointError
 from gankit.generator import load_stage1_into
-from gankit.nets import ModelSpec, build_models
+from gankit.nets import ModelSpec, build_models, generate, sample_noise
 from gankit.optim import make_optimizer
 from gankit.runtime import place
 
@@ -24,6 +26,11 @@ from gankit.runtime import place
 # VAE's negative ELBO with its two terms (nats per image)
 GAN_STATS = ("d_loss", "g_loss", "d_real", "d_fake")
 VAE_STATS = ("neg_elbo", "reconstruction", "kl")
+
+
+# what TrainState.meta() writes, by the kinds a reader accepts (a resumed value of another kind is refused)
+CHECKPOINT_META = {"step": (int,), "epoch": (int,), "batch": (int,), "wall_s": (float, int), "epoch_s": (float, int),
+                   "stats_n": (int,), "best_monitor": (float, int, type(None)), "best_epoch": (int, type(None))}
 
 
 def stat_names(update_order: str) -> tuple[str, ...]:
@@ -68,6 +75,9 @@ class TrainState:
         self.progress = Progress()
         self.best_monitor: float | None = None  # the best value so far of the monitor named by best_by
         self.best_epoch: int | None = None  # and the epoch it was measured after
+        # a few fixed noise vectors (their own stream, so training draws nothing less) to see that G still draws
+        self.probe_z = sample_noise(4, spec.z_dim, config.noise, torch.Generator().manual_seed(0)).to(device)
+        self.probe_y = torch.arange(4, device=device) % spec.n_classes if spec.n_classes else None
 
     def local_rng(self, draw: int = 0) -> torch.Generator:
         """Where a step's per-example draws come from: rng in a single process, under torchrun the rank's own
@@ -84,6 +94,16 @@ class TrainState:
             "rng.data": self.data_rng.get_state(),
             "stats": self.stats,
         }
+
+    def layout(self, stored: dict[str, torch.Tensor]) -> checkpoint.Layout:
+        """What a checkpoint of this state must hold: the nets, the optimisers' state (which Adam creates at its
+        first step, so a file written before it holds none), the RNG states and the epoch's sums."""
+        out = {k: v for k, v in checkpoint.layout(self.tensors()).items() if not k.startswith(("opt_g.", "opt_d."))}
+        for prefix, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
+            fresh = not opt.state_tensors() and not any(k.startswith(prefix + ".") for k in stored)
+            if not fresh:
+                out.update({f"{prefix}.{k}": v for k, v in opt.layout().items()})
+        return out
 
     def meta(self) -> dict[str, Any]:
         p = self.progress
@@ -106,8 +126,19 @@ class TrainState:
         self.best_epoch = meta.get("best_epoch")
 
     def is_finite(self) -> bool:
+        """Losses, weights and G's images all finite: huge but finite weights can still draw NaN everywhere."""
         stats_ok = all(math.isfinite(v) for v in self.stats.tolist())
-        return stats_ok and all(bool(torch.isfinite(p).all()) for p in (*self.G.parameters(), *self.D.parameters()))
+        weights_ok = all(bool(torch.isfinite(p).all()) for p in (*self.G.parameters(), *self.D.parameters()))
+        return stats_ok and weights_ok and self.draws_finite()
+
+    @torch.no_grad()
+    def draws_finite(self) -> bool:
+        training = self.G.training
+        self.G.eval()  # batch norm uses (and keeps) its running statistics
+        try:
+            return bool(torch.isfinite(generate(self.G, self.probe_z, self.probe_y)).all())
+        finally:
+            self.G.train(training)
 
     def close_epoch(self) -> list[float]:
         """The epoch's mean of each of stat_names; the sums start again."""
@@ -115,3 +146,22 @@ class TrainState:
         self.stats.zero_()
         self.stats_n = 0
         return means
+
+
+def check_checkpoint(path: str | Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any], state: TrainState,
+                     n_images: int, per_epoch: int) -> None:
+    """Refuse, naming the first difference, a checkpoint that this run would not have written: other tensors,
+    shapes or dtypes, metadata of the wrong kinds, or an epoch's data order that is not one of these data."""
+    checkpoint.check_meta(meta, CHECKPOINT_META, path)
+    if meta.get("data") is not None:
+        data = meta["data"] if isinstance(meta["data"], dict) else {}
+        checkpoint.check_meta(data, {"train_images": (int,), "crc32": (int,)}, f"{path}'s data fingerprint")
+    expected = state.layout(tensors)
+    if "perm" in tensors:
+        expected["perm"] = ((n_images,), torch.int64)
+    checkpoint.check_layout(tensors, expected, path)
+    if "perm" in tensors:
+        in_order = torch.equal(tensors["perm"].sort().values, torch.arange(n_images))
+        if not in_order or meta["batch"] > per_epoch:
+            raise CheckpointError(f"{path} records an epoch's data order that does not fit these {n_images} "
+                                  "training images; use another checkpoint.")

@@ -16,7 +16,8 @@ from typing import Any
 
 import yaml
 
-from gankit.errors import ConfigError
+from gankit import strict_yaml
+from gankit.errors import ConfigError, shown
 from gankit.fileio import atomic_write_bytes
 from gankit.presets import PRESETS
 
@@ -24,6 +25,10 @@ UPDATE_ORDERS = ("simultaneous", "sequential", "elbo")  # elbo: the VAE models' 
 PRECISIONS = ("fp32", "bf16")
 HEALTH_ACTIONS = ("off", "warn", "stop")
 IMAGE_SIZES = (32, 64, 128)
+MAX_SEED = 2**63 - 3  # torch seeds are 64-bit; the run's streams use seed + 1 and seed + 2
+MAX_SAMPLES = 1_000_000  # images drawn or compared by one command (FID's standard is 50,000)
+LIMITS = {"z_dim": 65_536, "batch_size": 65_536, "grid_size": 10_000, "d_steps": 1_000, "unrolled_steps": 1_000,
+          "monitor_parzen": MAX_SAMPLES, "monitor_fid": MAX_SAMPLES}
 
 
 @dataclass
@@ -89,13 +94,18 @@ class TrainConfig:
             value = getattr(self, name)
             if value not in allowed:
                 raise ConfigError(
-                    f"{name} = {value!r} is not valid; choose one of: {', '.join(allowed)}."
+                    f"{name} = {shown(value)} is not valid; choose one of: {', '.join(allowed)}."
                 )
         positive_ints = ("z_dim", "batch_size", "d_steps", "epochs", "momentum_saturate",
                          "checkpoint_every", "keep_checkpoints", "sample_every", "grid_size")
         for name in positive_ints:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}.")
+        for name, high in LIMITS.items():  # beyond these a typo reaches the allocator or never ends
+            if getattr(self, name) is not None and getattr(self, name) > high:
+                raise ConfigError(f"{name} must be at most {high:,}, got {getattr(self, name):,}.")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ConfigError(f"seed must lie in 0..{MAX_SEED:,} (its streams use seed + 1 and + 2), got {self.seed}.")
         if self.image_size is not None and self.image_size not in IMAGE_SIZES:
             raise ConfigError(f"image_size {self.image_size} is not supported; choose one of "
                               f"{', '.join(map(str, IMAGE_SIZES))} (or leave it unset for the stored size).")
@@ -138,7 +148,7 @@ class TrainConfig:
             )
         self._validate_vae()
         if self.device not in ("auto", "cpu") and not self.device.startswith("cuda"):
-            raise ConfigError(f"device = {self.device!r} is not valid; use auto, cpu or cuda[:N].")
+            raise ConfigError(f"device = {shown(self.device)} is not valid; use auto, cpu or cuda[:N].")
         return self
 
     def _validate_vae(self) -> None:
@@ -235,6 +245,8 @@ def _coerce(name: str, value: Any) -> Any:
             return None
         raise ConfigError(f"{name} cannot be null.")
     try:
+        if not isinstance(value, (str, int, float)):  # a list or mapping fits no field (and is never stringified)
+            raise ValueError
         if kind is bool:  # YAML gives a bool; a flag gives text, and "false" must not become True
             if isinstance(value, bool):
                 return value
@@ -257,7 +269,7 @@ def _coerce(name: str, value: Any) -> Any:
         return str(value)
     except (TypeError, ValueError):
         raise ConfigError(
-            f"{name} = {value!r} is not a valid {kind.__name__}."
+            f"{name} = {shown(value)} is not a valid {kind.__name__}."
         ) from None
 
 
@@ -277,7 +289,7 @@ def apply_overrides(config: TrainConfig, overrides: dict[str, Any], source: str)
 
 def from_preset(name: str) -> TrainConfig:
     if name not in PRESETS:
-        raise ConfigError(f"unknown preset {name!r}; available: {', '.join(PRESETS)}.")
+        raise ConfigError(f"unknown preset {shown(name)}; available: {', '.join(PRESETS)}.")
     return apply_overrides(TrainConfig(), PRESETS[name], f"preset {name}")
 
 
@@ -285,13 +297,15 @@ def load_yaml(path: str | Path, base: TrainConfig | None = None) -> TrainConfig:
     """Read a YAML mapping of field values on top of base (defaults when None)."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_bytes().decode("utf-8"))
+        data = strict_yaml.load(path.read_bytes().decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist.") from None
     except UnicodeDecodeError:
         raise ConfigError(f"config file {path} is not a text file (not UTF-8); pass a YAML file.") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path} ({exc.strerror}).") from None
+    except (strict_yaml.DuplicateKey, strict_yaml.TooDeep) as exc:
+        raise ConfigError(f"config file {path} is refused: {exc}; fix it and try again.") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"config file {path} is not valid YAML ({exc.__class__.__name__}).") from None
     if data is None:

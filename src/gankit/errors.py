@@ -27,3 +27,15 @@ class TrainingDiverged(GankitError):
 
 class RunCollapsed(GankitError):
     """The health monitor found mode collapse and the run was configured to stop (health: stop)."""
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """A user's value as it may appear in a message: repr bounded in nesting, items and length, so that a
+    small input built to expand (a YAML "billion laughs") cannot make the message itself huge."""
+    import reprlib
+
+    short = reprlib.Repr()
+    short.maxlevel, short.maxlist, short.maxtuple, short.maxdict, short.maxset = 3, 4, 4, 4, 4
+    short.maxstring = short.maxother = limit
+    text = short.repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -55,7 +55,7 @@ def evaluate(
     g = source if isinstance(source, LoadedGenerator) else load_generator(source)
     ev = Evaluation(g.dataset(dataset), data_dir or g.config.get("data_dir"), n_samples, n_valid, seed,
                     resolve_device(device), splits, g.image_size(), features, n_reference, importance_samples,
-                    inception_weights)
+                    inception_weights, image_shape=g.image_shape)
     run_dir = RunDir.of(g.source)
     rows = []
     for name, metric in METRICS.items():

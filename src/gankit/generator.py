@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from gankit import checkpoint
-from gankit.config import IMAGE_SIZES
+from gankit.config import IMAGE_SIZES, LIMITS
 from gankit.errors import CheckpointError, ConfigError
 from gankit.nets import NOISES, ModelSpec, build_generator, build_models, generate, sample_noise
 from gankit.outputs import check_output
@@ -132,7 +132,8 @@ def load_generator(path: str | Path) -> LoadedGenerator:
                     "image_shape": meta["image_shape"], "n_classes": meta.get("n_classes", 0), "step": meta["step"],
                     "epoch": meta["epoch"]}
         shape = tuple(int(d) for d in spec["image_shape"])
-        if len(shape) != 3 or min(shape) < 1 or not isinstance(spec["z_dim"], int) or spec["z_dim"] < 1:
+        if len(shape) != 3 or min(shape) < 1 or max(shape) > 4096 or not isinstance(spec["z_dim"], int) \
+                or not 1 <= spec["z_dim"] <= LIMITS["z_dim"]:
             raise ValueError(f"image_shape {spec['image_shape']}, z_dim {spec['z_dim']}")
         if spec["noise"] not in NOISES:
             raise ValueError(f"noise {spec['noise']!r}")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from gankit.config import TrainConfig, apply_overrides, from_preset, load_yaml
-from gankit.errors import CheckpointError, ConfigError
+from gankit.errors import CheckpointError, ConfigError, shown
 
 # Fields that may change when a run is resumed; anything else would make it a different run.
 RESUMABLE_FIELDS = ("epochs", "max_steps", "checkpoint_every", "keep_checkpoints", "sample_every",
@@ -42,7 +42,7 @@ def check_resumable(config: TrainConfig, meta: dict[str, Any], data_fingerprint:
         raise CheckpointError(f"the checkpoints of {run_dir} do not record their configuration; "
                               "they cannot be resumed.")
     mine = config.to_dict()
-    changed = [f"{k} {stored[k]!r} -> {mine[k]!r}" for k in mine
+    changed = [f"{k} {shown(stored[k])} -> {shown(mine[k])}" for k in mine
                if k in stored and k not in RESUMABLE_FIELDS and stored[k] != mine[k]]
     if changed:
         raise ConfigError(

@@ -25,6 +25,23 @@ from gankit.fileio import atomic_write_bytes
 _STEP_NAME = re.compile(r"^step-(\d{9})\.safetensors$")
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def valid_row(row: Any) -> bool:
+    """A metrics.jsonl row as gankit writes it: a mapping with a kind; integer epoch and step; and in a training
+    row, numbers (or null) for every statistic (what the report and the console compute with)."""
+    if not isinstance(row, dict) or not isinstance(row.get("kind"), str):
+        return False
+    if any(k in row and not (isinstance(row[k], int) and not isinstance(row[k], bool)) for k in ("epoch", "step")):
+        return False
+    if row["kind"] == "train":
+        return all(v is None or _number(v) or k == "kind" or (k == "health" and isinstance(v, dict))
+                   or (k.endswith("_protocol") and isinstance(v, str)) for k, v in row.items())
+    return True
+
+
 class RunDir:
     """Paths, checkpoints and metrics rows of one run directory."""
 
@@ -106,7 +123,8 @@ class RunDir:
         return self.read_rows()[0]
 
     def read_rows(self) -> tuple[list[dict[str, Any]], list[int]]:
-        """The readable rows, and the numbers of the lines that did not parse (a kill mid-write tears one)."""
+        """The readable rows, and the numbers of the lines that did not parse (a kill mid-write tears one) or
+        hold values of the wrong kinds (a hand edit)."""
         rows: list[dict[str, Any]] = []
         torn: list[int] = []
         if not self.metrics.exists():
@@ -118,26 +136,27 @@ class RunDir:
                 row = json.loads(line)
             except json.JSONDecodeError:
                 row = None
-            if isinstance(row, dict):
+            if valid_row(row):
                 rows.append(row)
             else:
                 torn.append(number)
         return rows, torn
 
     def trim_rows(self, epoch: int) -> None:
-        """Drop training rows past epoch, so that a resumed run does not repeat them."""
+        """Drop training rows past epoch, so that a resumed run does not repeat them (and torn or malformed
+        lines, which read_rows would skip anyway); the other lines are kept byte for byte."""
         if not self.metrics.exists():
             return
         kept = []
-        for line in self.metrics.read_text().splitlines():
+        for line in self.metrics.read_bytes().splitlines():
             try:
-                row = json.loads(line)
+                row = json.loads(line.decode("utf-8", errors="replace"))  # as read_rows reads it
             except json.JSONDecodeError:
                 continue
-            if row.get("kind") == "train" and row.get("epoch", 0) > epoch:
+            if not valid_row(row) or (row["kind"] == "train" and row.get("epoch", 0) > epoch):
                 continue
             kept.append(line)
-        atomic_write_bytes(self.metrics, ("\n".join(kept) + "\n" if kept else "").encode())
+        atomic_write_bytes(self.metrics, b"\n".join(kept) + b"\n" if kept else b"")
 
     # ----- the directory itself ----------------------------------------------------------------
     def holds_run(self) -> bool:

@@ -24,10 +24,13 @@ from typing import Any
 
 import torch
 
-from gankit.errors import ConfigError, GankitError
+from gankit.config import MAX_SEED
+from gankit.errors import ConfigError, GankitError, shown
 from gankit.fileio import atomic_write_bytes
 from gankit.report import load_record, write_report
 from gankit.report.record import healthy
+
+MAX_SEEDS = 10_000  # runs in one sweep
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -36,11 +39,15 @@ def parse_seeds(text: str) -> list[int]:
     try:
         for part in text.split(","):
             low, _, high = part.strip().partition("-")
-            seeds += range(int(low), int(high or low) + 1)
+            first, last = int(low), int(high or low)
+            if last - first >= MAX_SEEDS - len(seeds) or max(first, last) > MAX_SEED:  # checked before it is built
+                raise ConfigError(f"--seeds {shown(text)} names more than {MAX_SEEDS:,} seeds or a seed above "
+                                  f"{MAX_SEED:,}; a sweep runs one training per seed.")
+            seeds += range(first, last + 1)
     except ValueError:
-        raise ConfigError(f"--seeds {text!r} is not a list of seeds; write it as 0-7 or 0,3,5.") from None
+        raise ConfigError(f"--seeds {shown(text)} is not a list of seeds; write it as 0-7 or 0,3,5.") from None
     if not seeds:
-        raise ConfigError(f"--seeds {text!r} names no seed; write it as 0-7 or 0,3,5.")
+        raise ConfigError(f"--seeds {shown(text)} names no seed; write it as 0-7 or 0,3,5.")
     return list(dict.fromkeys(seeds))
 
 

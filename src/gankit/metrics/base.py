@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from gankit.data import Splits, load_dataset
+from gankit.errors import ConfigError
 
 if TYPE_CHECKING:
     from gankit.generator import LoadedGenerator
@@ -33,10 +34,15 @@ class Evaluation:
     importance_samples: int = 1000  # k of a VAE's IWAE bound
     inception_weights: str | None = None  # the Inception Score's output-layer file (None: env var or cache)
     cache: dict[str, Any] = field(default_factory=dict)  # what several metrics share (features), made once
+    image_shape: tuple[int, int, int] | None = None  # what G draws; the data must match it
 
     def data(self) -> Splits:
         if self.splits is None:
             self.splits = load_dataset(self.dataset, self.data_dir, image_size=self.image_size)
+        if self.image_shape is not None and tuple(self.splits.image_shape) != tuple(self.image_shape):
+            drawn, held = ("x".join(map(str, s)) for s in (self.image_shape, self.splits.image_shape))
+            raise ConfigError(f"the generator draws {drawn} images but {self.dataset} holds {held}; evaluate it on a "
+                              "dataset of its own shape (--dataset).")
         return self.splits
 
 

@@ -60,6 +60,13 @@ def panels_drawn(records: list[RunRecord]) -> list[str]:
             if any(_points(r.epochs, read)[0] for r in records for _, read in series)]
 
 
+def literal(text: str) -> str:
+    """Text that matplotlib draws as written: a run or class name with $...$ is not TeX to it, and a lone
+    surrogate (a file name that is not UTF-8) is shown as a replacement character."""
+    text = text.encode("utf-8", errors="replace").decode("utf-8")
+    return text.replace("$", r"\$").lstrip("_") or "?"
+
+
 def curves(records: list[RunRecord]) -> bytes:
     """All panels with data, two per row; several runs share each panel, one colour per run."""
     titles = panels_drawn(records)
@@ -73,7 +80,7 @@ def curves(records: list[RunRecord]) -> bytes:
                 x, y = _points(record.epochs, read)
                 if not x:
                     continue
-                name = label if len(records) == 1 else f"{record.name}: {label}"
+                name = literal(label if len(records) == 1 else f"{record.name}: {label}")
                 colour = colours[(j if len(records) == 1 else i) % len(colours)]
                 ax.plot(x, y, styles[j % len(styles)], color=colour, marker="o" if len(x) < 30 else None,
                         markersize=3, label=name)
@@ -95,7 +102,8 @@ def curves(records: list[RunRecord]) -> bytes:
 def class_histogram(counts: list[int], names: list[str] | None = None, title: str = "") -> bytes:
     """Bars of how many samples fell in each class, with the uniform share marked."""
     fig, ax = plt.subplots(figsize=(5.5, 2.6))
-    labels = names if names and len(names) == len(counts) else [str(i) for i in range(len(counts))]
+    numbers = [str(i) for i in range(len(counts))]
+    labels = [literal(n) for n in names] if names and len(names) == len(counts) else numbers
     ax.bar(range(len(counts)), counts, color="tab:blue")
     ax.axhline(sum(counts) / max(len(counts), 1), color="tab:gray", ls="--", lw=1, label="uniform")
     ax.set_xticks(range(len(counts)), labels, fontsize=7, rotation=30 if names else 0)

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from gankit import strict_yaml
 from gankit.config import BEST_BY, TrainConfig
 from gankit.errors import ConfigError
 from gankit.presets import PRESETS
@@ -73,14 +74,15 @@ def load_record(path: str | Path, warn: Callable[[str], None] = lambda m: None) 
         raise ConfigError(f"{run.path} is not a gankit run directory (no config.yaml); give a folder made by "
                           "gankit train, or list the runs under it with: gankit runs " + str(run.path))
     try:
-        config = yaml.safe_load(run.config.read_text()) or {}
+        config = strict_yaml.load(run.config.read_bytes().decode("utf-8", errors="replace")) or {}
     except yaml.YAMLError:
         raise ConfigError(f"{run.config} is not valid YAML; the run's configuration cannot be shown.") from None
     rows, torn = run.read_rows()
     for number in torn:
-        warn(f"gankit: skipped line {number} of {run.metrics}: not a complete JSON row (a write cut short?)")
+        warn(f"gankit: skipped line {number} of {run.metrics}: not a complete JSON row of gankit's kinds (a write cut "
+             "short, or an edit?)")
     grids = {}
-    for png in sorted((run.path / "samples").glob("epoch-*.png")):
+    for png in sorted(run.samples.glob("epoch-*.png")):
         try:
             grids[int(png.stem.split("-")[1])] = png
         except ValueError:

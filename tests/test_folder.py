@@ -19,6 +19,7 @@ def write_mixed_folder(root, n_per_class=6):
         (root / name).mkdir(parents=True)
         for i in range(n_per_class):
             size = (int(rng.integers(8, 300)), int(rng.integers(8, 300)))
+            size = (size[0], min(max(size[1], size[0] // 10 + 1), size[0] * 10))  # 10:1 at most (longer: skipped)
             value = 40 + 150 * k
             if i % 3 == 0:
                 image = Image.new("L", size, value)

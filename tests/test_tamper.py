@@ -192,3 +192,18 @@ def test_huge_but_finite_weights_that_draw_nan_are_a_divergence(splits, tmp_path
     with pytest.raises(TrainingDiverged, match="diverged"):
         trainer.write_checkpoint(tmp_path / "x.safetensors")
     assert not (tmp_path / "x.safetensors").exists()
+
+
+def test_a_huge_learning_rate_is_a_divergence_not_a_checkpoint_of_nan_images(fixture_dir, tmp_path, capsys):
+    run = tmp_path / "lr"
+    refused(capsys, ["train", "--dataset", "idx", "--data-dir", fixture_dir, "--lr", "1e6", "--max-steps", 3,
+                     "--out", run, "--no-progress"], "diverged at step 3")
+    assert not RunDir(run).checkpoints()
+
+
+def test_an_exported_generator_claiming_a_huge_noise_size_is_refused_before_it_is_built(run, tmp_path, capsys):
+    exported = tmp_path / "G.safetensors"
+    assert main(["export", str(run), "--out", str(exported)]) == 0
+    rewrite(exported, change_meta=lambda m: m.update(z_dim=100_000_000))
+    refused(capsys, ["sample", exported, "--out", tmp_path / "grid.png"], "header or weights are missing or "
+                                                                          "inconsistent")

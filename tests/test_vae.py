@@ -183,7 +183,7 @@ def test_iwae_on_test_images_of_another_size_is_refused(splits, fixture_dir, tmp
 
     config = small_config(**{**VAE, "model": "vae-conv-bernoulli"}, image_size=32, epochs=1, max_steps=2)
     quiet_trainer(config, tmp_path / "conv", load_dataset("idx", fixture_dir, image_size=32)).run()
-    with pytest.raises(ConfigError, match="1x32x32 images but the test images given are 1x28x28"):
+    with pytest.raises(ConfigError, match="draws 1x32x32 images but idx holds 1x28x28"):
         evaluate(tmp_path / "conv", ["iwae"], splits=splits, log_to_run=False)
     (row,) = evaluate(tmp_path / "conv", ["iwae"], data_dir=str(fixture_dir), importance_samples=5, n_reference=20,
                       log_to_run=False)

@@ -39,10 +39,10 @@ def check_output(path: str | Path, suffixes: tuple[str, ...], what: str, writes_
     suffixes: the endings allowed (".html"); writes_format: the gankit format of the file to be written, if it
     is a gankit file (an existing gankit file of another format is refused)."""
     target = expand(path)
-    if target.suffix.lower() not in suffixes:
-        raise ConfigError(f"--out for {what} must end in {' or '.join(suffixes)}, got {target.name!r}.")
     if target.is_dir():
         raise ConfigError(f"{target} is a folder; give --out a file name ending in {suffixes[0]}.")
+    if target.suffix.lower() not in suffixes:
+        raise ConfigError(f"--out for {what} must end in {' or '.join(suffixes)}, got {target.name!r}.")
     managed = RunDir.managing(target)
     if managed is not None:
         run, kind = managed

@@ -110,7 +110,8 @@ class Trainer:
         if not self.state.is_finite():
             good = self.rundir.checkpoints()
             raise TrainingDiverged(
-                f"training diverged at step {self.progress.step} (losses or weights became NaN or infinite), so "
+                f"training diverged at step {self.progress.step} (losses, weights or the images G draws became NaN or "
+                "infinite), so "
                 "nothing was saved; " + (f"the last good checkpoint is {good[-1]}; lower --lr and start a new run."
                                          if good else "lower --lr and start again."))
         meta = {"config": self.config.to_dict(), **self.state.meta(), "image_shape": list(self.image_shape),

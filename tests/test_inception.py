@@ -149,3 +149,30 @@ def test_a_download_with_the_wrong_hash_is_not_cached(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match="nothing was cached"):
         inception_score.output_weight()
     assert not (tmp_path / "cache" / "inception" / inception_score.FILE_NAME).exists()
+
+
+def test_a_download_with_the_right_hash_is_cached_once(tmp_path, monkeypatch):
+    source = tmp_path / "served.pth"
+    weight = fake_weights(source)
+    calls = []
+
+    class Response:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def read(self):
+            calls.append(1)
+            return source.read_bytes()
+
+    monkeypatch.delenv("GANKIT_OFFLINE")
+    monkeypatch.delenv("GANKIT_INCEPTION_WEIGHTS", raising=False)
+    monkeypatch.setattr(inception_score, "SHA256_PREFIX", hashlib.sha256(source.read_bytes()).hexdigest()[:8])
+    monkeypatch.setattr(inception_score.urllib.request, "urlopen", lambda url, timeout: Response())
+    assert torch.equal(inception_score.output_weight(), weight.double())
+    cached = tmp_path / "cache" / "inception" / inception_score.FILE_NAME
+    assert cached.read_bytes() == source.read_bytes()
+    inception_score._loaded.clear()
+    assert torch.equal(inception_score.output_weight(), weight.double()) and len(calls) == 1

@@ -132,7 +132,9 @@ def test_without_the_file_or_the_internet_one_sentence_names_it(tmp_path, monkey
     assert "\n" not in message
 
 
-def test_a_download_with_the_wrong_hash_is_not_cached(tmp_path, monkeypatch):
+def serve(monkeypatch, content: bytes, calls: list | None = None) -> None:
+    """Downloads on: urlopen answers with content (and counts the calls)."""
+
     class Response:
         def __enter__(self):
             return self
@@ -141,11 +143,16 @@ def test_a_download_with_the_wrong_hash_is_not_cached(tmp_path, monkeypatch):
             return False
 
         def read(self):
-            return b"not the weights"
+            (calls if calls is not None else []).append(1)
+            return content
 
     monkeypatch.delenv("GANKIT_OFFLINE")
     monkeypatch.delenv("GANKIT_INCEPTION_WEIGHTS", raising=False)
     monkeypatch.setattr(inception_score.urllib.request, "urlopen", lambda url, timeout: Response())
+
+
+def test_a_download_with_the_wrong_hash_is_not_cached(tmp_path, monkeypatch):
+    serve(monkeypatch, b"not the weights")
     with pytest.raises(ConfigError, match="nothing was cached"):
         inception_score.output_weight()
     assert not (tmp_path / "cache" / "inception" / inception_score.FILE_NAME).exists()
@@ -154,23 +161,9 @@ def test_a_download_with_the_wrong_hash_is_not_cached(tmp_path, monkeypatch):
 def test_a_download_with_the_right_hash_is_cached_once(tmp_path, monkeypatch):
     source = tmp_path / "served.pth"
     weight = fake_weights(source)
-    calls = []
-
-    class Response:
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def read(self):
-            calls.append(1)
-            return source.read_bytes()
-
-    monkeypatch.delenv("GANKIT_OFFLINE")
-    monkeypatch.delenv("GANKIT_INCEPTION_WEIGHTS", raising=False)
+    calls: list = []
+    serve(monkeypatch, source.read_bytes(), calls)
     monkeypatch.setattr(inception_score, "SHA256_PREFIX", hashlib.sha256(source.read_bytes()).hexdigest()[:8])
-    monkeypatch.setattr(inception_score.urllib.request, "urlopen", lambda url, timeout: Response())
     assert torch.equal(inception_score.output_weight(), weight.double())
     cached = tmp_path / "cache" / "inception" / inception_score.FILE_NAME
     assert cached.read_bytes() == source.read_bytes()

@@ -1,6 +1,7 @@
 """FID, KID and precision/recall/density/coverage of a generator against the real test split, in the
 feature space of the domain classifier that gankit trains and caches (its 128-unit penultimate layer):
-the CPU default for digit-like data, where InceptionV3 embeds only a few images per second.
+the CPU default for digit-like data, where InceptionV3 embeds only a few images per second; or in
+InceptionV3's (--features inception; any two image sets: evaluate.compare_sets). And the Inception Score.
 
 Every row records the extractor (and a hash of its weights), the reference split and its size, the
 sample count and seed, and an interval: a normal bootstrap interval for FID, the standard error
@@ -122,12 +123,11 @@ class FID(_FeatureMetric):
             if side is not None and len(side) < 2:
                 raise ConfigError(f"FID fits a covariance, which needs at least 2 images in each set, got {len(side)}; "
                                   "raise --n-samples or give more images.")
-        fake_stats = sets.get("fake_stats") or distances.gaussian_stats(fake)
         real_stats = sets.get("real_stats") or distances.gaussian_stats(real)
         note = {"note": f"FID is biased upwards at n = {ev.n_samples}; compare only at equal n"} \
             if ev.n_samples < SMALL_N else {}
         if fake is None:  # statistics only: no resamples, no interval
-            fid = distances.frechet_distance(*fake_stats, *real_stats)
+            fid = distances.frechet_distance(*sets["fake_stats"], *real_stats)
             return {"metric": "fid", "fid": round(fid, 4), **sets["protocol"], **note}
         fid, low, high = distances.fid_bootstrap_stats(fake, *real_stats, n_boot=50, seed=ev.seed)
         return {"metric": "fid", "fid": round(fid, 4),

@@ -7,7 +7,6 @@ import json
 import os
 import resource
 import shutil
-import time
 
 import numpy as np
 import pytest
@@ -23,12 +22,10 @@ from tests.conftest import quiet_trainer, small_config, write_fixture
 
 
 def refused(capsys, argv, expected: str, code: int = 1) -> str:
-    start = time.perf_counter()
     got = main([str(a) for a in argv])
     err = capsys.readouterr().err
     assert got == code, err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1 and expected in err, err
-    assert time.perf_counter() - start < 30  # refused before any work (generous: a loaded CI machine)
     return err
 
 
@@ -49,10 +46,9 @@ def billion_laughs() -> str:
 def test_yaml_built_to_hang_or_mislead_is_refused(tmp_path, text, expected):
     path = tmp_path / "bad.yaml"
     path.write_text(text)
-    start = time.perf_counter()
     with pytest.raises(ConfigError, match=expected) as err:
         load_yaml(path)
-    assert len(str(err.value)) < 300 and time.perf_counter() - start < 10
+    assert len(str(err.value)) < 300  # the 387 million strings are never written out
 
 
 def test_shown_bounds_what_a_message_echoes():
@@ -73,7 +69,6 @@ def test_shown_bounds_what_a_message_echoes():
 ])
 def test_limits_are_stated_and_nothing_is_written(tmp_path, capsys, argv, expected):
     code = 2 if argv[0] in ("evaluate", "sample") else 1  # argparse's usage errors exit 2
-    start = time.perf_counter()
     got = main([a.format(tmp=tmp_path) for a in argv]) if code == 1 else None
     if code == 2:
         with pytest.raises(SystemExit) as exit_:
@@ -81,10 +76,12 @@ def test_limits_are_stated_and_nothing_is_written(tmp_path, capsys, argv, expect
         got = exit_.value.code
     err = capsys.readouterr().err
     assert got == code and expected in err and "Traceback" not in err
-    assert time.perf_counter() - start < 30 and not (tmp_path / "z").exists() and not (tmp_path / "s").exists()
+    assert not (tmp_path / "z").exists() and not (tmp_path / "s").exists()
 
 
-def test_a_one_by_a_million_png_is_skipped_fast_and_small(tmp_path):
+def test_a_one_by_a_million_png_is_skipped_before_it_is_decoded(tmp_path, monkeypatch):
+    from gankit.data import folder as folder_mod
+
     folder = tmp_path / "imgs"
     folder.mkdir()
     for i in range(3):
@@ -92,10 +89,15 @@ def test_a_one_by_a_million_png_is_skipped_fast_and_small(tmp_path):
     Image.fromarray(np.zeros((1, 1_000_000, 3), np.uint8)).save(folder / "long.png")
     assert (folder / "long.png").stat().st_size < 10_000
     logs = []
+    read = folder_mod.read_image
+
+    def only_small(path):
+        assert path.name != "long.png", "the sliver was decoded"
+        return read(path)
+
+    monkeypatch.setattr(folder_mod, "read_image", only_small)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    start = time.perf_counter()
     splits = load_folder(folder, logs.append, 32)
-    assert time.perf_counter() - start < 5
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 1024  # KiB: under 200 MB more
     assert len(splits.train) + len(splits.valid) == 3
     assert any("more than 10 times longer than wide" in m for m in logs)

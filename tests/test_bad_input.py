@@ -80,8 +80,6 @@ def test_limits_are_stated_and_nothing_is_written(tmp_path, capsys, argv, expect
 
 
 def test_a_one_by_a_million_png_is_skipped_before_it_is_decoded(tmp_path, monkeypatch):
-    from gankit.data import folder as folder_mod
-
     folder = tmp_path / "imgs"
     folder.mkdir()
     for i in range(3):
@@ -89,18 +87,20 @@ def test_a_one_by_a_million_png_is_skipped_before_it_is_decoded(tmp_path, monkey
     Image.fromarray(np.zeros((1, 1_000_000, 3), np.uint8)).save(folder / "long.png")
     assert (folder / "long.png").stat().st_size < 10_000
     logs = []
-    read = folder_mod.read_image
+    decode_pixels = Image.Image.load
+    decoded = []
 
-    def only_small(path):
-        assert path.name != "long.png", "the sliver was decoded"
-        return read(path)
+    def load(image):
+        decoded.append(image.size)
+        return decode_pixels(image)
 
-    monkeypatch.setattr(folder_mod, "read_image", only_small)
+    monkeypatch.setattr(Image.Image, "load", load)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     splits = load_folder(folder, logs.append, 32)
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 1024  # KiB: under 200 MB more
     assert len(splits.train) + len(splits.valid) == 3
     assert any("more than 10 times longer than wide" in m for m in logs)
+    assert (30, 40) in decoded and (1_000_000, 1) not in decoded  # the sliver's pixels were never decoded
 
 
 def test_the_centre_square_is_cut_before_resizing(tmp_path):

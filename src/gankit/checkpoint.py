@@ -15,7 +15,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load, save
 
-from gankit.errors import CheckpointError
+from gankit.errors import CheckpointError, shown
 from gankit.fileio import atomic_write_bytes
 
 FORMAT = "gankit-checkpoint-1"
@@ -45,9 +45,7 @@ def read(path: str | Path, formats: tuple[str, ...] = (FORMAT,)) -> tuple[dict[s
         raise CheckpointError(f"cannot read checkpoint {path}: {exc.strerror}.") from None
     try:
         tensors = load(blob)
-        header_len = int.from_bytes(blob[:8], "little")
-        header = json.loads(blob[8 : 8 + header_len])
-        meta = json.loads(header.get("__metadata__", {}).get("gankit", "null"))
+        meta = _gankit_meta(blob[8 : 8 + int.from_bytes(blob[:8], "little")])
     except (SafetensorError, ValueError, UnicodeDecodeError, json.JSONDecodeError):
         raise CheckpointError(
             f"{path} is not a readable safetensors checkpoint (truncated or corrupt); "
@@ -104,9 +102,25 @@ def check_meta(meta: dict[str, Any], kinds: dict[str, tuple[type, ...]], source:
         elif ok and isinstance(value, int):
             ok = value >= 0
         if not ok:
-            shown = repr(value)[:40]
-            raise CheckpointError(f"{source} records {key} = {shown}, which is not a valid {allowed[0].__name__}; "
-                                  "the file was altered: use another checkpoint.")
+            raise CheckpointError(f"{source} records {key} = {shown(value, 40)}, which is not a valid "
+                                  f"{allowed[0].__name__}; the file was altered: use another checkpoint.")
+
+
+def _gankit_meta(header: bytes) -> Any:
+    """The gankit metadata in a safetensors header (None if it has none); ValueError if it is not JSON."""
+    return json.loads(json.loads(header).get("__metadata__", {}).get("gankit", "null"))
+
+
+def header_format(path: str | Path) -> str | None:
+    """The gankit format a file declares, read from its header alone; None for any other file."""
+    try:
+        with Path(path).open("rb") as f:
+            size = int.from_bytes(f.read(8), "little")
+            if not 0 < size <= 100_000_000:
+                return None
+            return _gankit_meta(f.read(size)).get("format")
+    except (OSError, ValueError, UnicodeDecodeError, AttributeError, TypeError):
+        return None
 
 
 def split_prefix(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:

@@ -7,10 +7,10 @@ atomic (fileio), so a refused or failed write leaves every file as it was."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
+from gankit import checkpoint
 from gankit.errors import ConfigError
 from gankit.rundir import RunDir
 
@@ -18,19 +18,6 @@ from gankit.rundir import RunDir
 def expand(path: str | Path) -> Path:
     """A user's path with ~ and $VARIABLES expanded."""
     return Path(os.path.expandvars(os.fspath(path))).expanduser()
-
-
-def _gankit_format(path: Path) -> str | None:
-    """The gankit format named in a safetensors file's header, or None (not one, or unreadable)."""
-    try:
-        with path.open("rb") as f:
-            size = int.from_bytes(f.read(8), "little")
-            if not 0 < size <= 100_000_000:
-                return None
-            header = json.loads(f.read(size))
-        return json.loads(header.get("__metadata__", {}).get("gankit", "null")).get("format")
-    except (OSError, ValueError, AttributeError, TypeError):
-        return None
 
 
 def check_output(path: str | Path, suffixes: tuple[str, ...], what: str, writes_format: str | None = None) -> Path:
@@ -49,7 +36,7 @@ def check_output(path: str | Path, suffixes: tuple[str, ...], what: str, writes_
         raise ConfigError(f"{target} is {kind} of the run {run}; writing {what} there would destroy it, so choose "
                           "another --out.")
     if target.exists():
-        existing = _gankit_format(target)
+        existing = checkpoint.header_format(target)
         if existing is not None and existing != writes_format:
             raise ConfigError(f"{target} is a gankit file of another kind ({existing}); writing {what} over it would "
                               "destroy it, so choose another --out.")

@@ -43,9 +43,19 @@ def list_images(root: Path) -> tuple[list[Path], list[str]]:
     return files, classes
 
 
-def read_image(path: Path) -> Image.Image:
-    """One image file as grey ("L") or RGB at its own size; transparency composited onto white."""
+class ExtremeAspect(ValueError):
+    """An image far from square: its centre square would be a sliver of it (and resizing it whole, costly)."""
+
+
+def read_image(path: Path, max_aspect: float | None = None) -> Image.Image:
+    """One image file as grey ("L") or RGB at its own size; transparency composited onto white.
+
+    max_aspect: refuse (ExtremeAspect) an image longer than this many times its width, from its header,
+    before its pixels are decoded (a 2 KB PNG of 1 x 1,000,000 px)."""
     with Image.open(path) as image:
+        w, h = image.size
+        if max_aspect is not None and max(w, h) > max_aspect * min(w, h):
+            raise ExtremeAspect(f"{w} x {h}")
         image.load()
         if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
             rgba = image.convert("RGBA")
@@ -53,20 +63,13 @@ def read_image(path: Path) -> Image.Image:
         return image.convert("L" if image.mode in ("L", "I", "I;16", "1") else "RGB")
 
 
-class ExtremeAspect(ValueError):
-    """An image far from square: its centre square would be a sliver of it (and resizing it whole, costly)."""
-
-
 def decode(path: Path, size: int) -> np.ndarray:
     """One image as uint8 (size, size, 3) RGB, or (size, size) when it is grey; transparency onto white.
 
     The centre square is cut at the source resolution and then resized, so the cost is bounded by the square,
     not by how long the image is."""
-    with Image.open(path) as probe:  # the header only: a 1 x 1,000,000 px file is refused before it is decoded
-        w, h = probe.size
-    if max(w, h) > MAX_ASPECT * min(w, h):
-        raise ExtremeAspect(f"{w} x {h}")
-    image = read_image(path)
+    image = read_image(path, MAX_ASPECT)
+    w, h = image.size
     side = min(w, h)
     left, top = (w - side) // 2, (h - side) // 2
     return np.asarray(image.crop((left, top, left + side, top + side)).resize((size, size), Image.LANCZOS))

@@ -17,8 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load, save
 
 from gankit.data.folder import EXTENSIONS, list_images, read_image
 from gankit.data.sources import Log, cache_root, log_stderr
@@ -26,6 +24,8 @@ from gankit.errors import DataError
 from gankit.fileio import atomic_write_bytes
 from gankit.metrics import inception
 from gankit.metrics.distances import gaussian_stats
+from gankit.metrics.sample_quality import cached_features
+from gankit.outputs import expand
 
 FEATURES = "InceptionV3 pool (2048)"
 
@@ -131,7 +131,7 @@ def _folder(root: Path) -> torch.Tensor:
 def load_set(source: str | Path, n_samples: int, seed: int = 0, device: str = "cpu",
              log: Log = log_stderr) -> ImageSet:
     """A folder, an array, a statistics file, or a gankit run or generator (n_samples drawn from seed)."""
-    path = Path(source).expanduser()
+    path = expand(source)
     name = str(source)
     if path.suffix == ".npz" and path.is_file():
         with np.load(path, allow_pickle=False) as f:
@@ -166,12 +166,5 @@ def features(s: ImageSet, device: str | torch.device = "cpu") -> torch.Tensor:
     crc = f"{zlib.crc32(s.images.numpy().tobytes()):08x}"
     shape = "x".join(map(str, s.images.shape))
     path = cache_root() / "features" / f"{shape}-{crc}-{inception.SHA256[:16]}-{inception.PREPROCESSING_ID}.safetensors"
-    try:
-        return load(path.read_bytes())["features"]
-    except (OSError, SafetensorError, KeyError):
-        out = inception.inception_features(s.images, tuple(s.images.shape[1:]), device)
-        try:
-            atomic_write_bytes(path, save({"features": out.contiguous()}))
-        except OSError:
-            pass  # a read-only cache costs time, not correctness
-        return out
+    images = s.images
+    return cached_features(path, lambda: inception.inception_features(images, tuple(images.shape[1:]), device))

@@ -21,6 +21,7 @@ import torch
 from gankit.data.sources import cache_root
 from gankit.errors import ConfigError
 from gankit.fileio import atomic_write_bytes
+from gankit.outputs import expand
 
 FILE_NAME = "pt_inception-2015-12-05-6726825d.pth"
 SHA256_PREFIX = "6726825d"
@@ -79,7 +80,7 @@ def weights_file(explicit: str | Path | None = None) -> Path:
     """The checked weights file: the one given, else $GANKIT_INCEPTION_WEIGHTS, else the cache (downloaded once)."""
     given = explicit or os.environ.get("GANKIT_INCEPTION_WEIGHTS")
     if given:
-        path = Path(os.path.expandvars(str(given))).expanduser()
+        path = expand(given)
         if not path.is_file():
             raise ConfigError(f"{path} does not exist; {_NEEDED}.")
     else:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -50,6 +51,19 @@ def weights_hash(net: torch.nn.Module) -> str:
     return digest.hexdigest()[:16]
 
 
+def cached_features(path: Path, embed: Callable[[], torch.Tensor]) -> torch.Tensor:
+    """Features from the disk cache at path, or embedded now and cached there (a read-only cache costs time)."""
+    try:
+        return load(path.read_bytes())["features"]
+    except (OSError, SafetensorError, KeyError):  # absent, or unreadable: embed again and replace it
+        features = embed()
+        try:
+            atomic_write_bytes(path, save({"features": features.contiguous()}))
+        except OSError:
+            pass
+        return features
+
+
 def cached_reference(ev: Evaluation, images: torch.Tensor, uint8: torch.Tensor, extractor_hash: str,
                      embed: Callable[[torch.Tensor], torch.Tensor]) -> tuple[torch.Tensor, dict[str, str]]:
     """The real images' features from the disk cache, or embedded now and cached; with the cache's protocol.
@@ -59,14 +73,7 @@ def cached_reference(ev: Evaluation, images: torch.Tensor, uint8: torch.Tensor, 
     shape = "x".join(map(str, images.shape[1:]))
     path = cache_root() / "reference" / f"{ev.dataset}-test{len(images)}-{shape}-{ev.features}-{extractor_hash}-{crc}" \
         ".safetensors"
-    try:
-        features = load(path.read_bytes())["features"]
-    except (OSError, SafetensorError, KeyError):  # absent, or unreadable: embed again and replace it
-        features = embed(images)
-        try:
-            atomic_write_bytes(path, save({"features": features.contiguous()}))
-        except OSError:
-            pass  # a read-only cache costs time, not correctness
+    features = cached_features(path, lambda: embed(images))
     return features, {"reference_crc32": crc, "reference_cache": str(path)}
 
 

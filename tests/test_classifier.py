@@ -93,3 +93,14 @@ def test_evaluate_reports_classes_of_the_committed_generator(real_mnist_cache, c
     kl = float(out.split("KL from uniform ")[1].split(" ")[0])
     assert kl < 0.05
 
+
+
+def test_classifier_trains_when_first_needed_inside_no_grad(tmp_path, monkeypatch, fixture_dir):
+    """The FID monitor measures under no_grad; the classifier it trains on first use must still learn."""
+    from gankit.data import load_dataset
+
+    splits = load_dataset("idx", fixture_dir)
+    monkeypatch.setattr(clf, "RECIPE", {**clf.RECIPE, "epochs": 1})
+    with torch.no_grad():
+        model = clf.load_classifier("mnist", cache_dir=tmp_path, log=lambda m: None, splits=splits)
+    assert model.test_accuracy > 0.5  # the bar's row band is easy to learn; untrained it would be ~0.1

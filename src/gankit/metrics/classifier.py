@@ -78,13 +78,14 @@ def _train(dataset: str, data_dir: str | None, log: Callable[[str], None],
     opt = torch.optim.Adam(net.parameters(), lr=RECIPE["lr"])
     x, y = splits.train.float(), splits.train.labels
     net.train()
-    for epoch in range(RECIPE["epochs"]):
-        for idx in torch.randperm(len(x), generator=gen).split(RECIPE["batch_size"]):
-            loss = nn.functional.cross_entropy(net(x[idx]), y[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-        log(f"classifier epoch {epoch + 1}/{RECIPE['epochs']}: last batch loss {loss.item():.3f}")
+    with torch.enable_grad():  # first use may come from inside a no_grad evaluation (the FID monitor's)
+        for epoch in range(RECIPE["epochs"]):
+            for idx in torch.randperm(len(x), generator=gen).split(RECIPE["batch_size"]):
+                loss = nn.functional.cross_entropy(net(x[idx]), y[idx])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+            log(f"classifier epoch {epoch + 1}/{RECIPE['epochs']}: last batch loss {loss.item():.3f}")
     net.eval()
     accuracy = float((predict(net, splits.test.float()) == splits.test.labels).double().mean())
     return net, accuracy

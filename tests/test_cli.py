@@ -60,13 +60,18 @@ def test_export_then_sample_from_generator_file(trained, tmp_path, capsys):
 
 @pytest.mark.parametrize("argv,message", [
     (["train", "--epochs", "zero"], "epochs = 'zero' is not a valid int"),
-    (["train", "--g-objective", "wasserstein"], "choose one of: non-saturating, minimax, hinge"),
+    (["train", "--g-objective", "earth-mover"], "choose one of: non-saturating, minimax, hinge"),
     (["train", "--preset", "nope"], "unknown preset 'nope'"),
     (["train", "--config", "/no/such.yaml"], "does not exist"),
     (["train", "--resume", "/no/such/run"], "not a gankit run directory"),
     (["train", "--dataset", "idx", "--data-dir", "/no/such/dir"], "does not exist"),
     (["sample", "/no/such/run"], "does not exist"),
     (["sample", "x", "--out", "x.jpg"], "must end in .png or .npy"),
+    (["train", "--regularizers", "r3:1"], "unknown regularizer 'r3'"),
+    (["train", "--regularizers", "r1:0"], "needs a positive weight"),
+    (["train", "--regularizers", "r1:1@0"], "lazy interval must be at least 1 step"),
+    (["train", "--augment", "flip"], "augment = 'flip' is not valid; choose one of: none"),
+    (["train", "--preset", "vae-mnist", "--g-objective", "hinge"], "is a VAE, which has no discriminator"),
 ])
 def test_errors_are_one_line_without_traceback(capsys, argv, message):
     code, out, err = run(capsys, *argv)

@@ -66,7 +66,7 @@ def test_unknown_objective():
     from gankit.errors import ConfigError
 
     with pytest.raises(ConfigError, match="non-saturating, minimax, hinge"):
-        g_loss(LOGITS_F, "wasserstein")
+        g_loss(LOGITS_F, "earth-mover")
 
 
 def test_hinge_losses_against_their_formulas():
@@ -76,4 +76,29 @@ def test_hinge_losses_against_their_formulas():
     assert float(d_loss(real, fake, 0.5, "hinge")) == pytest.approx(0.5 * (2.5 / 3 + 3.3 / 3))
     assert float(g_loss(fake, "hinge")) == pytest.approx(-(-3.0 - 0.2 + 1.5) / 3)
     with pytest.raises(ConfigError, match="cross-entropy, hinge"):
-        d_loss(real, fake, 1.0, "least-squares")
+        d_loss(real, fake, 1.0, "least-square")
+
+
+def test_wasserstein_least_squares_and_relativistic_losses_at_known_logits():
+    real, fake = torch.tensor([2.0, 0.5, -1.0]), torch.tensor([-3.0, -0.2, 1.5])
+    # WGAN critic: mean fake - mean real = (-1.7 / 3) - (1.5 / 3); G: -mean fake
+    assert float(d_loss(real, fake, 1.0, "wasserstein")) == pytest.approx(-1.7 / 3 - 1.5 / 3)
+    assert float(g_loss(fake, "wasserstein")) == pytest.approx(1.7 / 3)
+    # LSGAN (a, b, c = 0, 1, 1): D 0.5 * (mean (r - 1)^2 + mean f^2), G 0.5 * mean (f - 1)^2
+    d_ls = 0.5 * ((1.0 + 0.25 + 4.0) / 3 + (9.0 + 0.04 + 2.25) / 3)
+    assert float(d_loss(real, fake, 0.5, "least-squares")) == pytest.approx(d_ls)
+    assert float(g_loss(fake, "least-squares")) == pytest.approx(0.5 * (16.0 + 1.44 + 0.25) / 3)
+    # RpGAN pairs real i with fake i: D mean softplus(f - r), G mean softplus(r - f)
+    sp = lambda t: math.log1p(math.exp(t))
+    pairs = [(2.0, -3.0), (0.5, -0.2), (-1.0, 1.5)]
+    assert float(d_loss(real, fake, 1.0, "relativistic")) == pytest.approx(sum(sp(f - r) for r, f in pairs) / 3)
+    assert float(g_loss(fake, "relativistic", real)) == pytest.approx(sum(sp(r - f) for r, f in pairs) / 3)
+    # equal logits: neither side knows which is real, log 2 each; D's gradient moves real up and fake down
+    zeros = torch.zeros(4, requires_grad=True)
+    ones = torch.zeros(4, requires_grad=True)
+    loss = d_loss(ones, zeros, 1.0, "relativistic")
+    assert float(loss.detach()) == pytest.approx(math.log(2))
+    g_real, g_fake = torch.autograd.grad(loss, (ones, zeros))
+    assert torch.allclose(g_real, torch.full((4,), -0.125)) and torch.allclose(g_fake, torch.full((4,), 0.125))
+    with pytest.raises(ValueError, match="real_logits"):
+        g_loss(fake, "relativistic")

@@ -36,9 +36,19 @@ def assert_identical(a: dict, b: dict):
         assert torch.equal(a[k], b[k]), k
 
 
+LOSSES = {  # the plain game, and penalties that need input gradients, draw numbers and apply every few steps
+    "plain": {},
+    "rpgan-r1-lazy-r2": {"g_objective": "relativistic", "d_objective": "relativistic",
+                         "regularizers": "r1:0.5@3,r2:0.5"},
+    "wgan-gp": {"g_objective": "wasserstein", "d_objective": "wasserstein", "regularizers": "gp:10",
+                "optimizer": "adam", "lr": 1e-4},
+}
+
+
 @pytest.mark.parametrize("order", ["simultaneous", "sequential"])
-def test_interrupted_and_resumed_run_is_bit_identical(splits, tmp_path, order):
-    extra = {"update_order": order, "d_steps": 2 if order == "sequential" else 1}
+@pytest.mark.parametrize("loss", LOSSES)
+def test_interrupted_and_resumed_run_is_bit_identical(splits, tmp_path, order, loss):
+    extra = {"update_order": order, "d_steps": 2 if order == "sequential" else 1, **LOSSES[loss]}
     full = Trainer(small(**extra), tmp_path / "full", splits, progress_bar=False, log=lambda m: None)
     full.run()
     # stop mid-epoch 2 (max_steps), then resume to the end with a fresh Trainer

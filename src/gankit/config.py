@@ -51,6 +51,8 @@ class TrainConfig:
     g_objective: str = "non-saturating"
     d_objective: str = "cross-entropy"
     d_loss_scale: float = 0.5
+    regularizers: str | None = None  # D's penalties, name:weight[@every], e.g. "r1:0.1,r2:0.1" (regularizers.py)
+    augment: str = "none"  # applied to every image D sees (augment.py)
     # optimisation (pylearn2 SGD with classical momentum, one rule for D and G; adam for the demo recipe)
     optimizer: str = "momentum"
     adam_beta1: float = 0.5
@@ -141,6 +143,7 @@ class TrainConfig:
             raise ConfigError(f"unrolled_steps must be 0 or more, got {self.unrolled_steps}.")
         if self.unrolled_steps and self.update_order != "sequential":
             raise ConfigError("unrolled_steps needs --update-order sequential.")
+        self._validate_loss()
         if self.update_order != "sequential" and self.d_steps != 1:
             raise ConfigError(
                 f"d_steps > 1 needs update_order 'sequential' (a {self.update_order} update moves both nets "
@@ -151,6 +154,15 @@ class TrainConfig:
             raise ConfigError(f"device = {shown(self.device)} is not valid; use auto, cpu or cuda[:N].")
         return self
 
+    def _validate_loss(self) -> None:
+        from gankit.objectives import g_needs_real
+        from gankit.regularizers import parse
+
+        regularizers = parse(self.regularizers)
+        if self.unrolled_steps and (regularizers or self.augment != "none" or g_needs_real(self.g_objective)):
+            raise ConfigError("unrolled_steps unrolls the plain D loss: it cannot be combined with regularizers, an "
+                              "augmentation or a relativistic g_objective; drop one of them.")
+
     def _validate_vae(self) -> None:
         from gankit.nets import is_vae
 
@@ -159,6 +171,12 @@ class TrainConfig:
                               "vae-mnist preset." if is_vae(self.model) else
                               f"update_order elbo trains a VAE, but model {self.model} is a GAN; choose a vae-* "
                               "model or the simultaneous or sequential order.")
+        gan_only = {"g_objective": "non-saturating", "d_objective": "cross-entropy", "regularizers": None,
+                    "augment": "none"}
+        changed = [k for k, v in gan_only.items() if is_vae(self.model) and getattr(self, k) != v]
+        if changed:
+            raise ConfigError(f"model {self.model} is a VAE, which has no discriminator: {changed[0]} = "
+                              f"{shown(getattr(self, changed[0]))} is a GAN setting; remove it.")
         if is_vae(self.model) and self.noise != "gaussian":
             raise ConfigError(f"a VAE's prior is N(0, I): model {self.model} needs --noise gaussian.")
 
@@ -179,9 +197,13 @@ FIELD_HELP = {
     "unrolled_steps": "G's loss through D unrolled this many SGD steps (Metz et al. 2016; sequential)",
     "update_order": "simultaneous (both nets from one batch, the paper's code), sequential (Algorithm 1) or elbo "
                     "(a VAE)",
-    "g_objective": "G's loss: non-saturating -log D(G(z)) (the paper's practice) or minimax log(1 - D(G(z)))",
-    "d_objective": "D's loss",
+    "g_objective": "G's loss: non-saturating -log D(G(z)) (the paper's practice), minimax log(1 - D(G(z))), or G's "
+                   "side of the hinge, WGAN, LSGAN or relativistic pairing (RpGAN) game",
+    "d_objective": "D's loss (pair wasserstein with --regularizers gp:10, relativistic with its own g_objective)",
     "d_loss_scale": "D's loss multiplied by this (0.5: pylearn2's mean over the real and fake halves)",
+    "regularizers": "penalties added to D's loss as name:weight[@every], e.g. r1:0.1,r2:0.1 (zero-centred on "
+                    "real and generated images), gp:10 (WGAN-GP), r1:5@16 (lazy: every 16 steps, weight x 16)",
+    "augment": "augmentation applied to every image D sees",
     "optimizer": "momentum (pylearn2's SGD, the paper's) or adam",
     "adam_beta1": "Adam's beta1", "adam_beta2": "Adam's beta2",
     "lr": "learning rate at step 0", "lr_decay": "lr is divided by this after every step",
@@ -215,6 +237,7 @@ BEST_BY = {"parzen": ("parzen_monitor", True), "fid": ("fid_monitor", False)}
 
 def choices() -> dict[str, tuple[str, ...]]:
     """The fields that take one of a few names, and the names: the keys of the registries."""
+    from gankit.augment import AUGMENTS
     from gankit.data import DATASETS
     from gankit.nets import MODELS, NOISES
     from gankit.objectives import D_LOSSES, G_LOSSES
@@ -223,7 +246,7 @@ def choices() -> dict[str, tuple[str, ...]]:
     return {"dataset": tuple(DATASETS), "model": tuple(MODELS), "noise": tuple(NOISES),
             "update_order": UPDATE_ORDERS, "g_objective": tuple(G_LOSSES), "d_objective": tuple(D_LOSSES),
             "precision": PRECISIONS, "optimizer": tuple(OPTIMIZERS), "health": HEALTH_ACTIONS,
-            "best_by": tuple(BEST_BY)}
+            "best_by": tuple(BEST_BY), "augment": tuple(AUGMENTS)}
 
 
 def field_types() -> dict[str, Any]:

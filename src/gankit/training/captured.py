@@ -25,6 +25,7 @@ import torch
 from gankit.config import TrainConfig
 from gankit.distributed import Ranks
 from gankit.training.batches import Batch, PermutationBatches
+from gankit.training.gan_loss import GanLoss
 from gankit.training.state import Progress, TrainState
 from gankit.training.steps import Step
 
@@ -182,8 +183,10 @@ def launch_free(step: Step, config: TrainConfig, device: torch.device, ranks: Ra
     process trains and D is not unrolled (its extra batches are drawn inside the step); else step itself."""
     if device.type != "cuda" or not config.cuda_graph:
         return step
-    if ranks.world > 1 or config.unrolled_steps:  # untried with NCCL and per-step seeds; unrolled draws extra batches
-        log("the CUDA-graph step is not used " + ("under torchrun" if ranks.world > 1 else "with unrolled D steps")
-            + "; training steps run eagerly")
+    lazy = GanLoss(config, (1, 1, 1)).lazy  # a penalty every N steps: the graph would replay one step's choice
+    if ranks.world > 1 or config.unrolled_steps or lazy:  # untried with NCCL; unrolled draws extra batches
+        why = "under torchrun" if ranks.world > 1 else "with unrolled D steps" if config.unrolled_steps else \
+            "with lazy regularization"
+        log(f"the CUDA-graph step is not used {why}; training steps run eagerly")
         return step
     return CapturedStep(step, config, device, capture=True, log=log)

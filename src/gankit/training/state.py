@@ -21,6 +21,7 @@ from gankit.generator import load_stage1_into
 from gankit.nets import ModelSpec, build_models, generate, sample_noise
 from gankit.optim import make_optimizer
 from gankit.runtime import place
+from gankit.training.gan_loss import GanLoss
 
 # what a step returns, summed per iteration and averaged per epoch: a GAN's losses and D's mean outputs, or a
 # VAE's negative ELBO with its two terms (nats per image)
@@ -58,6 +59,7 @@ class TrainState:
         self.ranks = ranks or Ranks()  # torchrun's processes; every rank holds this same state
         self.seed = config.seed
         self.G, self.D = build_models(config.model, spec, pixel_mean, config.seed)
+        self.loss = GanLoss(config, spec.image_shape)  # what a GAN step minimises (unused by the elbo step)
         if config.g_init_from:
             load_stage1_into(self.G, config.g_init_from)
         place(self.G, device).train()

@@ -1,4 +1,5 @@
-"""One iteration of Algorithm 1, in the update orders gankit offers (STEPS); nothing else.
+"""One iteration of Algorithm 1, in the update orders gankit offers (STEPS): when D and G step. What each
+minimises and how D sees images is the run's GanLoss (gan_loss.py), s.loss.
 
 * ``simultaneous`` (the official code): one forward of G and D, D's and G's gradients both taken
   at the current parameters from the same samples and dropout masks, then both updated.
@@ -19,9 +20,9 @@ from collections.abc import Callable
 import torch
 
 from gankit.config import TrainConfig
-from gankit.nets import discriminate, generate, max_norm_, sample_noise
+from gankit.nets import generate, max_norm_, sample_noise
 from gankit.nets.vae import elbo_terms
-from gankit.objectives import d_loss, g_loss
+from gankit.objectives import d_loss
 from gankit.runtime import autocast
 from gankit.training.batches import PermutationBatches
 from gankit.training.state import TrainState
@@ -50,10 +51,8 @@ def simultaneous_step(s: TrainState, batches: PermutationBatches, c: TrainConfig
     drop = s.local_rng()
     with autocast(device, c.precision):
         fake = generate(s.G, z, y)
-        real_logits = discriminate(s.D, real, drop, y)
-        fake_logits = discriminate(s.D, fake, drop, y)
-        loss_d = d_loss(real_logits, fake_logits, c.d_loss_scale, c.d_objective)
-        loss_g = g_loss(fake_logits, c.g_objective)
+        loss_d, real_logits, fake_logits = s.loss.d_loss(s.D, real, fake, y, drop, s.progress.step)
+        loss_g = s.loss.g_loss(fake_logits, real_logits)
     grads_d = torch.autograd.grad(loss_d, s.opt_d.params, retain_graph=True)
     grads_g = torch.autograd.grad(loss_g, s.opt_g.params)
     grads = s.ranks.average((*grads_d, *grads_g))  # one all-reduce for both nets under torchrun
@@ -74,9 +73,7 @@ def sequential_step(s: TrainState, batches: PermutationBatches, c: TrainConfig, 
         with autocast(device, c.precision):
             with torch.no_grad():
                 fake = generate(s.G, z, y)
-            real_logits = discriminate(s.D, real, drop, y)
-            fake_logits = discriminate(s.D, fake, drop, y)
-            loss_d = d_loss(real_logits, fake_logits, c.d_loss_scale, c.d_objective)
+            loss_d, real_logits, fake_logits = s.loss.d_loss(s.D, real, fake, y, drop, s.progress.step)
         s.opt_d.step(s.ranks.average(torch.autograd.grad(loss_d, s.opt_d.params)), lr, mu)
         if c.max_norm:
             max_norm_([s.D], c.max_norm)
@@ -86,8 +83,10 @@ def sequential_step(s: TrainState, batches: PermutationBatches, c: TrainConfig, 
         if c.unrolled_steps:  # the unrolled D steps stay on each rank's own batches
             g_fake_logits = unrolled_logits(s, batches, c, generate(s.G, z, y), lr, y)
         else:
-            g_fake_logits = discriminate(s.D, generate(s.G, z, y), drop, y)
-        loss_g = g_loss(g_fake_logits, c.g_objective)
+            g_fake_logits = s.loss.logits(s.D, generate(s.G, z, y), drop, y)
+        # a relativistic G compares with D on the last real batch, seen again by the D G now faces
+        g_real_logits = s.loss.logits(s.D, real, drop, y) if s.loss.g_needs_real else None
+        loss_g = s.loss.g_loss(g_fake_logits, g_real_logits)
     s.opt_g.step(s.ranks.average(torch.autograd.grad(loss_g, s.opt_g.params)), lr, mu)
     if c.max_norm:
         max_norm_([s.G], c.max_norm)

@@ -88,16 +88,17 @@ def test_toy_pictures_and_saturation_on_cuda(splits, fixture_dir, monkeypatch):
     """The experiments that draw from a run's nets take them where they were trained: the same weights give
     the same Figure 1 panel, toy2d picture and saturation gradient norms on the GPU as on the CPU (an earlier
     version handed CPU tensors to CUDA nets and failed)."""
-    from gankit.experiments import figure1, mode_collapse, saturation
+    from gankit.experiments import saturation
+    from gankit.plots.toy import modes_picture, snapshot
 
     g, d = build_models("toy-mlp", ModelSpec(1, (1, 1)), seed=0)
-    on_cpu = figure1.snapshot(g, d, "toy1d-gaussian", "uniform", "cpu", n=2000)
-    on_gpu = figure1.snapshot(g.cuda(), d.cuda(), "toy1d-gaussian", "uniform", "gpu", n=2000)
+    on_cpu = snapshot(g, d, "toy1d-gaussian", "uniform", "cpu", n=2000)
+    on_gpu = snapshot(g.cuda(), d.cuda(), "toy1d-gaussian", "uniform", "gpu", n=2000)
     for field in ("p_g", "d", "gz"):
         assert abs(getattr(on_gpu, field) - getattr(on_cpu, field)).max() < 1e-4, field
     g2, _ = build_models("toy-mlp", ModelSpec(16, (1, 2)), seed=0)
     with torch.no_grad():  # as the sample hook calls it; this call raised on CUDA nets before the fix
-        assert mode_collapse.epoch_picture(g2.cuda(), "toy2d-ring", "gaussian", 16, "gpu").startswith(b"\x89PNG")
+        assert modes_picture(g2.cuda(), "toy2d-ring", "gaussian", 16, "gpu").startswith(b"\x89PNG")
     rows = {}
     for device in ("cuda", "cpu"):  # device 'auto' picks the GPU in this module
         monkeypatch.setenv("GANKIT_DEVICE", device)

@@ -9,8 +9,9 @@ from scipy.stats import ks_2samp
 from gankit import checkpoint
 from gankit.cli import main
 from gankit.data.toy import density_1d, sample_toy
-from gankit.experiments.figure1 import kde, run_snapshots
+from gankit.experiments.figure1 import run_snapshots
 from gankit.nets import ModelSpec, build_models, sample_noise
+from gankit.plots.toy import kde
 from gankit.rundir import RunDir
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -27,6 +28,13 @@ def d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, scale: float = 
     if objective not in D_LOSSES:
         raise ConfigError(f"unknown d_objective {objective!r}; choose one of: {', '.join(D_LOSSES)}.")
     return D_LOSSES[objective](real_logits, fake_logits, scale)
+
+
+def optimal_discriminator(p_data: np.ndarray, p_g: np.ndarray) -> np.ndarray:
+    """Proposition 1's optimal D for a fixed G, D*(x) = p_data / (p_data + p_g), on densities tabulated on a
+    grid; 1/2 where both vanish (D is free there)."""
+    total = p_data + p_g
+    return np.divide(p_data, total, out=np.full_like(total, 0.5, dtype=np.float64), where=total > 0)
 
 
 def cross_entropy_d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, scale: float = 1.0) -> torch.Tensor:

@@ -109,7 +109,7 @@ def toy_splits(name: str, seed: int = 1234) -> Splits:
     def split(part: torch.Tensor) -> Split:
         return Split(part.contiguous(), torch.zeros(len(part), dtype=torch.long), (1, 1, dim))
 
-    return Splits(split(x[:50000]), split(x[50000:60000]), split(x[60000:]))
+    return Splits(split(x[:50000]), split(x[50000:60000]), split(x[60000:]), kind=f"toy{dim}d")
 
 
 def load_tfd_splits(data_dir: str | Path | None = None, fold: int = 0) -> Splits:

@@ -38,6 +38,7 @@ class Splits:
     test: Split
     n_classes: int = 0  # labelled data: the number of classes; 0 when the labels mean nothing
     class_names: list[str] = field(default_factory=list)  # where the data name their classes (folders)
+    kind: str = "images"  # or "toy1d" / "toy2d": vectors drawn as a density or over the modes, not as images
 
     @property
     def image_shape(self) -> tuple[int, int, int]:

@@ -12,9 +12,6 @@ import statistics
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-import torch
-
 from gankit import checkpoint
 from gankit.config import apply_overrides, from_preset
 from gankit.data import load_dataset
@@ -23,8 +20,8 @@ from gankit.errors import ConfigError
 from gankit.fileio import atomic_write_bytes
 from gankit.generator import load_generator
 from gankit.metrics.modes import mode_stats
-from gankit.nets import generate, sample_noise
-from gankit.plots import figure_png, plt, save_figure
+from gankit.plots import plt, save_figure
+from gankit.plots.toy import draw_modes
 from gankit.rundir import RunDir
 from gankit.training import Trainer
 
@@ -99,29 +96,6 @@ def format(results: dict) -> str:  # noqa: A001  (every experiment has run and f
     if "results_path" in results:
         lines.append(f"results: {results['results_path']}")
     return "\n".join(lines)
-
-
-def draw_modes(ax: plt.Axes, samples: torch.Tensor, centres: np.ndarray) -> None:
-    """G's samples (blue) over the mixture's modes (red crosses)."""
-    ax.scatter(samples[:, 0], samples[:, 1], s=2, alpha=0.4, color="tab:blue")
-    ax.scatter(centres[:, 0], centres[:, 1], s=12, marker="x", color="red")
-    ax.set_xlim(-6, 6)
-    ax.set_ylim(-6, 6)
-    ax.set_xticks([])
-    ax.set_yticks([])
-
-
-def epoch_picture(g: torch.nn.Module, dataset: str, noise: str, z_dim: int, label: str) -> bytes:
-    """A toy2d run's samples over the modes, with how many modes they cover (the run's per-epoch picture)."""
-    centres, std = TOY_2D[dataset]
-    z = sample_noise(2000, z_dim, noise, torch.Generator().manual_seed(0)).to(next(g.parameters()).device)
-    samples = generate(g, z).float().cpu()
-    stats = mode_stats(samples, centres, std)
-    fig, ax = plt.subplots(figsize=(3.8, 3.8))
-    draw_modes(ax, samples, centres)
-    ax.set_title(f"{label}: {stats['modes_covered']} of {stats['modes']} modes covered", fontsize=9)
-    fig.tight_layout()
-    return figure_png(fig, dpi=90)
 
 
 def figure_over_training(out_dir: str | Path, dataset: str, path: str | Path, seed: int = 0,

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from gankit.objectives import optimal_discriminator
+
 LOG4 = math.log(4.0)
 
 
@@ -31,12 +33,6 @@ def _xlogy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     mask = x > 0
     out[mask] = x[mask] * np.log(y[mask])
     return out
-
-
-def optimal_discriminator(p_data: np.ndarray, p_g: np.ndarray) -> np.ndarray:
-    """D*(x) = p_data / (p_data + p_g); 1/2 where both vanish (D is free there)."""
-    total = p_data + p_g
-    return np.divide(p_data, total, out=np.full_like(total, 0.5, dtype=np.float64), where=total > 0)
 
 
 def value(d: np.ndarray, p_data: np.ndarray, p_g: np.ndarray, dx: float) -> float:

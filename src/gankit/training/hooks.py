@@ -24,6 +24,7 @@ from gankit.fileio import atomic_write_bytes
 from gankit.health import Verdict, describe_health, health_stats, judge, mean_pairwise_distance
 from gankit.metrics.parzen import SIGMA_GRID, best_sigma, parzen_log_likelihoods
 from gankit.nets import ModelSpec, evaluating, generate, is_vae, sample_noise
+from gankit.plots.toy import epoch_picture
 
 if TYPE_CHECKING:
     from gankit.training.loop import Trainer
@@ -56,8 +57,8 @@ class Hook:
 class SampleGrid(Hook):
     """samples/epoch-NNNN.png from the same noise every time, so that grids compare across epochs."""
 
-    def __init__(self, c: TrainConfig, spec: ModelSpec, device: torch.device) -> None:
-        self.image_shape = spec.image_shape
+    def __init__(self, c: TrainConfig, spec: ModelSpec, device: torch.device, kind: str = "images") -> None:
+        self.image_shape, self.kind = spec.image_shape, kind
         self.y, self.nrow = None, None
         if spec.n_classes:  # a conditional model: one row per class
             self.nrow = max(1, c.grid_size // spec.n_classes)
@@ -66,24 +67,16 @@ class SampleGrid(Hook):
 
     @torch.no_grad()
     def write(self, trainer: Trainer, epoch: int) -> None:
-        if self.image_shape[1] == 1:  # toy vectors, not images: a Figure 1 panel or samples over the modes
+        if self.kind != "images":  # toy vectors: a Figure 1 panel or samples over the modes
             return self.write_toy(trainer, epoch)
         with evaluating(trainer.state.G) as g:
             images = generate(g, self.z, self.y).float().view(-1, *self.image_shape)
         save_grid(images, trainer.rundir.sample_grid(epoch), nrow=self.nrow)
 
     def write_toy(self, trainer: Trainer, epoch: int) -> None:
-        from gankit.data.toy import TOY_1D, TOY_2D
-        from gankit.experiments import figure1, mode_collapse
-
         c, label = trainer.config, f"epoch {epoch} (step {trainer.progress.step})"
         with _PYPLOT, evaluating(trainer.state.G) as g, evaluating(trainer.state.D) as d:
-            if c.dataset in TOY_1D:
-                png = figure1.epoch_picture(g, d, c.dataset, c.noise, label)
-            elif c.dataset in TOY_2D:
-                png = mode_collapse.epoch_picture(g, c.dataset, c.noise, c.z_dim, label)
-            else:
-                return
+            png = epoch_picture(self.kind, g, d, c.dataset, c.noise, c.z_dim, label)
         atomic_write_bytes(trainer.rundir.sample_grid(epoch), png)
 
     def start(self, trainer: Trainer, fresh: bool) -> None:
@@ -211,7 +204,7 @@ class HealthMonitor(Hook):
         return self._classify
 
     def epoch_end(self, trainer: Trainer, row: dict[str, Any]) -> None:
-        if self.config.health == "off" or self.image_shape[1] == 1 or not self.real_spread:
+        if self.config.health == "off" or self.splits.kind != "images" or not self.real_spread:
             return
         start = time.perf_counter()
         stats = health_stats(trainer.state.G, self.z, self.real_spread, self.image_shape,

@@ -82,7 +82,7 @@ class Trainer:
         self.batches = PermutationBatches(train, c.batch_size, self.device, labels=conditional, ranks=self.ranks)
         self.state = TrainState(c, self.spec, train.float().mean(0), self.device, self.ranks)
         self.step = launch_free(STEPS[c.update_order], c, self.device, self.ranks, self.log)
-        self.samples = SampleGrid(c, self.spec, self.device)
+        self.samples = SampleGrid(c, self.spec, self.device, self.splits.kind)
         self.parzen = ParzenMonitor(c, self.splits, self.spec, self.device)
         self.fid = FidMonitor(c, self.splits, self.spec, self.device)
         self.health = HealthMonitor(c, self.splits, self.spec, self.device)

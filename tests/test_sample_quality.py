@@ -85,28 +85,33 @@ def test_fid_rows_are_logged_with_their_protocol(real_mnist_cache, tmp_path):
 
 
 @pytest.mark.slow
-def test_the_fid_monitor_picks_the_best_checkpoint(real_mnist_cache, tmp_path):
-    """Three short epochs with the FID monitor choosing best.safetensors: each row's value is the FID
-    recomputed here from that epoch's G, and best holds the epoch with the lowest."""
+def test_the_fid_and_kid_monitors_and_the_best_checkpoint(real_mnist_cache, tmp_path):
+    """Three short epochs with FID and KID monitored and KID choosing best.safetensors: each row's values are
+    the FID and KID recomputed here from that epoch's G, and best holds the epoch with the lowest KID."""
     from gankit import checkpoint
     from gankit.training import Trainer
     from tests.conftest import small_config
 
     config = small_config(dataset="mnist", epochs=3, batch_size=500, monitor_parzen=0, monitor_fid=300,
-                          best_by="fid", keep_checkpoints=3, model="mlp-bn", optimizer="adam", lr=2e-4,
-                          lr_decay=1.0)
+                          monitor="kid:300", best_by="kid", keep_checkpoints=3, model="mlp-bn", optimizer="adam",
+                          lr=2e-4, lr_decay=1.0)
     trainer = Trainer(config, tmp_path / "run", progress_bar=False, log=lambda m: None)
     trainer.run()
     rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     values = [r["fid_monitor"] for r in rows]
     assert len(values) == 3 and "valid[:300]" in rows[0]["fid_monitor_protocol"]
-    monitor = trainer.fid
-    model = monitor.classifier
+    monitor = trainer.monitors["fid"]
+    model = monitor.ev.cache["classifier"]
     real = domain_features(model, trainer.splits.valid.float()[:300])
     fake = domain_features(model, trainer.state.G.eval()(monitor.z))
     assert distances.fid(fake, real) == pytest.approx(values[-1], abs=1e-3)
+    kids = [r["kid_monitor"] for r in rows]
+    kid_fake = domain_features(model, trainer.state.G.eval()(trainer.monitors["kid"].z))
+    kid, se = distances.kid(kid_fake, real, subsets=100, subset_size=300, seed=0)
+    assert kid == pytest.approx(kids[-1], abs=1e-6) and rows[-1]["kid_monitor_se"] == pytest.approx(se, abs=1e-6)
+    assert "100 subsets of 300" in rows[0]["kid_monitor_protocol"]
     _, meta = checkpoint.read(tmp_path / "run" / "checkpoints" / "best.safetensors")
-    assert meta["epoch"] == 1 + values.index(min(values))
+    assert meta["epoch"] == 1 + kids.index(min(kids))  # lower is better for KID (Metric.higher_is_better)
 
 
 def test_best_by_fid_without_the_monitor_is_refused():
@@ -115,6 +120,39 @@ def test_best_by_fid_without_the_monitor_is_refused():
 
     with pytest.raises(ConfigError, match="--monitor-fid"):
         small_config(best_by="fid").validate()
+    with pytest.raises(ConfigError, match="add --monitor kid:1000"):
+        small_config(best_by="kid").validate()
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"monitor": "kid"}, "monitor 'kid' is not name:samples"),
+    ({"monitor": "kid:-3"}, "monitor 'kid:-3' is not name:samples"),
+    ({"monitor": "kid:2000000"}, "is not name:samples with 0..1,000,000"),
+])
+def test_bad_monitor_lists_are_refused(overrides, message):
+    from gankit.errors import ConfigError
+    from tests.conftest import small_config
+
+    with pytest.raises(ConfigError, match=message):
+        small_config(**overrides).validate()
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"monitor": "wobble:100"}, "cannot monitor 'wobble' during training; choose from parzen, fid, kid"),
+    ({"monitor": "iwae:100"}, "cannot monitor 'iwae' during training"),
+    ({"monitor": "kid:100"}, "the kid monitor needs a dataset with a domain classifier"),
+    ({"best_by": "wobble", "monitor": "wobble:10"}, "cannot monitor 'wobble'"),
+])
+def test_monitors_of_unknown_or_inapplicable_metrics_are_refused(fixture_dir, tmp_path, overrides, message):
+    from gankit.data import load_dataset
+    from gankit.errors import ConfigError
+    from gankit.training import Trainer
+    from tests.conftest import small_config
+
+    splits = load_dataset("idx", fixture_dir)
+    with pytest.raises(ConfigError, match=message):
+        Trainer(small_config(**overrides), tmp_path / "run", splits, progress_bar=False, log=lambda m: None)
+    assert not (tmp_path / "run").exists()
 
 
 @pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")

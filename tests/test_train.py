@@ -153,7 +153,8 @@ def test_run_dir_outputs(splits, tmp_path):
     # the monitor is the mean Parzen LL of valid[:200] under 200 samples at the best sigma of the grid
     from gankit.metrics.parzen import SIGMA_GRID, parzen_log_likelihoods
 
-    ll = parzen_log_likelihoods(splits.valid.float(), t.state.G.eval()(t.parzen.z).detach(), SIGMA_GRID).mean(1)
+    samples = t.state.G.eval()(t.monitors["parzen"].z).detach()
+    ll = parzen_log_likelihoods(splits.valid.float(), samples, SIGMA_GRID).mean(1)
     assert rows[1]["parzen_monitor"] == pytest.approx(float(ll.max()), abs=1e-3)
     assert rows[1]["parzen_monitor_sigma"] == pytest.approx(SIGMA_GRID[int(ll.argmax())], abs=1e-4)
     grids = sorted(p.name for p in (run / "samples").iterdir())
@@ -186,7 +187,7 @@ def test_changing_the_monitor_size_on_resume_restarts_the_best_epoch(splits, tmp
 def scripted(trainer: Trainer, values: list[float]) -> Trainer:
     """The trainer, its Parzen monitor reading values in turn (one per epoch) instead of measuring."""
     left = iter(values)
-    trainer.parzen.measure = lambda g: (next(left), 0.2)
+    trainer.monitors["parzen"].measure = lambda g: {"value": next(left), "sigma": 0.2, "protocol": "scripted"}
     return trainer
 
 
@@ -220,7 +221,8 @@ def test_patience_ends_the_run_at_the_monitors_plateau_and_a_resume_respects_it(
 
 @pytest.mark.parametrize("overrides, message", [
     ({"patience": 0}, "patience must be a positive number of epochs"),
-    ({"patience": 5, "monitor_parzen": 0}, "patience waits on the Parzen monitor, which is off"),
+    ({"patience": 5, "monitor_parzen": 0},
+     "patience waits on the parzen monitor, which is off: add --monitor-parzen 1000"),
 ])
 def test_patience_needs_a_monitor_and_a_positive_count(overrides, message):
     with pytest.raises(ConfigError, match=message):

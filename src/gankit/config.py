@@ -84,7 +84,8 @@ class TrainConfig:
     # FID on the domain classifier's features after every epoch, this many fixed-noise samples against as
     # many validation images (MNIST, Fashion-MNIST; 0 = off)
     monitor_fid: int = 0
-    best_by: str = "parzen"  # the monitor that picks checkpoints/best.safetensors: parzen (highest) or fid (lowest)
+    monitor: str | None = None  # any monitorable metric, name:samples, e.g. "kid:1000" (training/monitor.py)
+    best_by: str = "parzen"  # the monitor that picks checkpoints/best.safetensors (its metric says which way is up)
     # end the run once that monitor has not improved for this many epochs (its plateau); null: train every epoch
     patience: int | None = None
     # training-health monitor after every epoch (collapse, D overwhelming G): off, warn, or stop the run
@@ -120,13 +121,16 @@ class TrainConfig:
         for name in ("monitor_parzen", "monitor_fid"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be 0 (off) or a positive integer, got {getattr(self, name)}.")
-        if self.best_by == "fid" and not self.monitor_fid:
-            raise ConfigError("best_by fid needs the FID monitor: add --monitor-fid 1000 (samples per epoch).")
+        sizes = self.monitor_sizes()
+        add = f"--monitor-{self.best_by} 1000" if self.best_by in ("parzen", "fid") else \
+            f"--monitor {self.best_by}:1000"
+        if self.best_by != "parzen" and not sizes.get(self.best_by):  # parzen, the default, may be off: no best
+            raise ConfigError(f"best_by {shown(self.best_by)} needs that monitor: add {add} (samples per epoch).")
         if self.patience is not None and self.patience < 1:
             raise ConfigError(f"patience must be a positive number of epochs or null, got {self.patience}.")
-        if self.patience is not None and self.best_by == "parzen" and not self.monitor_parzen:
-            raise ConfigError("patience waits on the Parzen monitor, which is off: add --monitor-parzen 1000 "
-                              "(samples per epoch).")
+        if self.patience is not None and not sizes.get(self.best_by):
+            raise ConfigError(f"patience waits on the {self.best_by} monitor, which is off: add {add} (samples per "
+                              "epoch).")
         if self.max_steps is not None and self.max_steps < 1:
             raise ConfigError(f"max_steps must be a positive integer or null, got {self.max_steps}.")
         for name in ("lr", "lr_min", "d_loss_scale"):
@@ -153,6 +157,19 @@ class TrainConfig:
         if self.device not in ("auto", "cpu") and not self.device.startswith("cuda"):
             raise ConfigError(f"device = {shown(self.device)} is not valid; use auto, cpu or cuda[:N].")
         return self
+
+    def monitor_sizes(self) -> dict[str, int]:
+        """Metric name -> samples of its monitor (0: off): monitor_parzen, monitor_fid, then the monitor list."""
+        sizes = {"parzen": self.monitor_parzen, "fid": self.monitor_fid}
+        for entry in (self.monitor or "").split(","):
+            if not entry.strip():
+                continue
+            name, _, n = (part.strip() for part in entry.partition(":"))
+            if not n.isdigit() or int(n) > MAX_SAMPLES:
+                raise ConfigError(f"monitor {shown(entry.strip())} is not name:samples with 0..{MAX_SAMPLES:,} "
+                                  "samples (e.g. kid:1000).")
+            sizes[name] = int(n)
+        return sizes
 
     def _validate_loss(self) -> None:
         from gankit.objectives import g_needs_real
@@ -225,14 +242,12 @@ FIELD_HELP = {
     "grid_size": "samples in that grid",
     "monitor_parzen": "samples (and validation images) of the Parzen monitor after each epoch (0: off)",
     "monitor_fid": "samples of the FID monitor after each epoch (0: off; MNIST and Fashion-MNIST)",
-    "best_by": "the monitor that picks checkpoints/best.safetensors",
+    "monitor": "more metrics watched after each epoch, as name:samples (e.g. kid:1000; parzen:N and fid:N override "
+               "the two flags above)",
+    "best_by": "the monitored metric that picks checkpoints/best.safetensors",
     "patience": "end the run once that monitor has not improved for this many epochs (null: train every epoch)",
     "health": "when the run collapses or D overwhelms G: off, warn, or stop (with a checkpoint)",
 }
-
-
-# best_by -> (the metrics-row field of the monitor that picks best.safetensors, whether higher is better)
-BEST_BY = {"parzen": ("parzen_monitor", True), "fid": ("fid_monitor", False)}
 
 
 def choices() -> dict[str, tuple[str, ...]]:
@@ -246,7 +261,7 @@ def choices() -> dict[str, tuple[str, ...]]:
     return {"dataset": tuple(DATASETS), "model": tuple(MODELS), "noise": tuple(NOISES),
             "update_order": UPDATE_ORDERS, "g_objective": tuple(G_LOSSES), "d_objective": tuple(D_LOSSES),
             "precision": PRECISIONS, "optimizer": tuple(OPTIMIZERS), "health": HEALTH_ACTIONS,
-            "best_by": tuple(BEST_BY), "augment": tuple(AUGMENTS)}
+            "augment": tuple(AUGMENTS)}
 
 
 def field_types() -> dict[str, Any]:

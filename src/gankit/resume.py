@@ -13,7 +13,7 @@ from gankit.errors import CheckpointError, ConfigError, shown
 
 # Fields that may change when a run is resumed; anything else would make it a different run.
 RESUMABLE_FIELDS = ("epochs", "max_steps", "checkpoint_every", "keep_checkpoints", "sample_every",
-                    "device", "data_dir", "monitor_parzen", "monitor_fid", "health", "checkpoint_minutes",
+                    "device", "data_dir", "monitor_parzen", "monitor_fid", "monitor", "health", "checkpoint_minutes",
                     "cuda_graph", "patience")
 
 

@@ -5,12 +5,14 @@ from how it was measured. A new metric is one class in its own file plus one lin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import torch
 
 from gankit.data import Splits, load_dataset
+from gankit.data.sources import log_stderr
 from gankit.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -35,6 +37,7 @@ class Evaluation:
     inception_weights: str | None = None  # the Inception Score's output-layer file (None: env var or cache)
     cache: dict[str, Any] = field(default_factory=dict)  # what several metrics share (features), made once
     image_shape: tuple[int, int, int] | None = None  # what G draws; the data must match it
+    log: Callable[[str], None] = log_stderr  # progress of what is made on first use (a classifier)
 
     def data(self) -> Splits:
         if self.splits is None:
@@ -47,9 +50,22 @@ class Evaluation:
 
 
 class Metric:
-    """Subclasses set name (the row's kind) and implement compute and format."""
+    """Subclasses set name (the row's kind) and implement compute and format; monitor, to be watched during
+    training (--monitor NAME:N). higher_is_better says which way is better, as torchmetrics declares it."""
 
     name: str = ""
+    higher_is_better: bool = True
+    monitor_digits: int = 4  # decimals of the monitored value in metrics.jsonl
+
+    def monitor(self, samples: torch.Tensor, real: torch.Tensor, ev: Evaluation) -> dict[str, Any]:
+        """This metric of a live G's fixed-noise samples against real validation images, each epoch: {"value":
+        the number (unrounded), "protocol": how it was measured, ...: further row fields}. The figure to report
+        is `gankit evaluate`'s, against the test split; a monitor only ranks the epochs of one run."""
+        raise NotImplementedError
+
+    @property
+    def monitorable(self) -> bool:
+        return type(self).monitor is not Metric.monitor
 
     def available(self, g: LoadedGenerator, dataset: str) -> bool:
         """Whether the metric applies to this generator and dataset (evaluate --metrics all skips it if not)."""

@@ -147,7 +147,7 @@ class ClassHistogram(Metric):
         return dataset in LABELLED_DATASETS
 
     def classifier(self, ev: Evaluation) -> Classifier:
-        return load_classifier(ev.dataset, ev.data_dir, self.cache_dir, splits=ev.data())
+        return load_classifier(ev.dataset, ev.data_dir, self.cache_dir, log=ev.log, splits=ev.data())
 
     def compute(self, g: LoadedGenerator, ev: Evaluation) -> dict[str, Any]:
         splits = ev.data()

@@ -146,6 +146,13 @@ class ParzenMetric(Metric):
         return {"metric": "parzen_ll", "valid_split": f"valid[:{ev.n_valid}]", "test_split": f"test[:{len(test)}]",
                 **result.to_dict()}
 
+    monitor_digits = 3
+
+    def monitor(self, samples: torch.Tensor, real: torch.Tensor, ev: Evaluation) -> dict[str, Any]:
+        value, sigma = best_sigma(parzen_log_likelihoods(real, samples, SIGMA_GRID).double().mean(1))
+        return {"value": value, "sigma": round(sigma, 4), "protocol": f"{len(samples)} samples (fixed z), "
+                f"valid[:{len(real)}], sigma picked on the same images"}
+
     def format(self, row: dict[str, Any]) -> str:
         sigma = f"sigma {row['sigma']:.3f}" if "sigma" in row else "sigma per fold"
         return (f"Parzen log-likelihood on {row['dataset']} {row['test_split']}: {row['test_ll']:.1f} +- "

@@ -120,8 +120,25 @@ def both_features(sets: dict[str, Any], metric: str) -> dict[str, Any]:
     return sets
 
 
+def monitor_features(samples: torch.Tensor, real: torch.Tensor, ev: Evaluation) -> tuple[torch.Tensor, torch.Tensor]:
+    """The domain classifier's features of the samples and of the real images (embedded once per run)."""
+    if "monitor_real" not in ev.cache:
+        ev.cache["classifier"] = ClassHistogram().classifier(ev)
+        ev.cache["monitor_real"] = domain_features(ev.cache["classifier"], real.cpu())
+    return domain_features(ev.cache["classifier"], samples), ev.cache["monitor_real"]
+
+
 class FID(_FeatureMetric):
     name = "fid"
+    higher_is_better = False
+
+    def monitor(self, samples: torch.Tensor, real: torch.Tensor, ev: Evaluation) -> dict[str, Any]:
+        fake, real_features = monitor_features(samples, real, ev)
+        if "monitor_real_stats" not in ev.cache:
+            ev.cache["monitor_real_stats"] = distances.gaussian_stats(real_features)
+        return {"value": distances.frechet_distance(*distances.gaussian_stats(fake), *ev.cache["monitor_real_stats"]),
+                "protocol": f"{len(samples)} samples (fixed z) against valid[:{len(real)}], domain classifier "
+                "features"}
 
     def compute(self, g: LoadedGenerator, ev: Evaluation) -> dict[str, Any]:
         sets = feature_sets(g, ev)
@@ -150,6 +167,15 @@ class FID(_FeatureMetric):
 
 class KID(_FeatureMetric):
     name = "kid"
+    higher_is_better = False
+    monitor_digits = 6
+
+    def monitor(self, samples: torch.Tensor, real: torch.Tensor, ev: Evaluation) -> dict[str, Any]:
+        fake, real_features = monitor_features(samples, real, ev)
+        size = min(1000, len(fake), len(real_features))
+        mean, se = distances.kid(fake, real_features, subsets=100, subset_size=size, seed=0)
+        return {"value": mean, "se": round(se, 6), "protocol": f"{len(samples)} samples (fixed z) against "
+                f"valid[:{len(real)}], domain classifier features, 100 subsets of {size}"}
 
     def compute(self, g: LoadedGenerator, ev: Evaluation) -> dict[str, Any]:
         sets = both_features(feature_sets(g, ev), "kid")

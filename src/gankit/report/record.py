@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from gankit import strict_yaml
-from gankit.config import BEST_BY, TrainConfig
+from gankit.config import TrainConfig
 from gankit.errors import ConfigError
 from gankit.presets import PRESETS
 from gankit.rundir import RunDir
@@ -43,15 +43,18 @@ class RunRecord:
 
     @property
     def monitor(self) -> str:
-        """The row field that picks best.safetensors (config.BEST_BY): parzen_monitor or fid_monitor."""
-        return BEST_BY[self.config.get("best_by", "parzen")][0]
+        """The row field that picks best.safetensors: the best_by metric's (parzen_monitor, fid_monitor, ...)."""
+        return f"{self.config.get('best_by', 'parzen')}_monitor"
 
     def best_epoch(self) -> dict[str, Any] | None:
         """The epoch row whose monitor was best (the one best.safetensors holds), if monitored."""
         scored = [r for r in self.epochs if self.monitor in r]
         if not scored:
             return None
-        pick = max if BEST_BY[self.config.get("best_by", "parzen")][1] else min
+        from gankit.evaluate import METRICS
+
+        metric = METRICS.get(self.config.get("best_by", "parzen"))
+        pick = max if metric is None or metric.higher_is_better else min
         return pick(scored, key=lambda r: r[self.monitor])
 
     def warnings(self) -> list[dict[str, Any]]:
@@ -104,7 +107,7 @@ def find_runs(folder: str | Path) -> list[Path]:
 
 # fields that say how long and where a run trains, not what it trains: a preset with other values is still that preset
 _RUN_LENGTH = {"epochs", "max_steps", "seed", "device", "data_dir", "checkpoint_every", "checkpoint_minutes",
-               "keep_checkpoints", "sample_every", "grid_size", "monitor_parzen", "monitor_fid", "health"}
+               "keep_checkpoints", "sample_every", "grid_size", "monitor_parzen", "monitor_fid", "monitor", "health"}
 
 
 def matching_preset(config: dict[str, Any]) -> str:

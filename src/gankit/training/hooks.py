@@ -1,5 +1,5 @@
-"""What happens around the training steps, one class per concern: sample grids, the Parzen monitor and
-the best checkpoint, the health monitor, metrics.jsonl, the console, TensorBoard and the HTML report.
+"""What happens around the training steps, one class per concern: sample grids, the health monitor,
+metrics.jsonl, the console, TensorBoard and the HTML report (the metric monitors: monitor.py).
 
 A hook has three moments: ``start`` (the run directory is ready; ``fresh`` when no checkpoint was
 restored), ``epoch_end`` (an epoch finished; ``row`` is its metrics row, which a hook may extend) and
@@ -18,11 +18,9 @@ import torch
 
 from gankit.config import TrainConfig
 from gankit.data import Splits
-from gankit.errors import ConfigError
 from gankit.figures import save_grid
 from gankit.fileio import atomic_write_bytes
 from gankit.health import Verdict, describe_health, health_stats, judge, mean_pairwise_distance
-from gankit.metrics.parzen import SIGMA_GRID, best_sigma, parzen_log_likelihoods
 from gankit.nets import ModelSpec, evaluating, generate, is_vae, sample_noise
 from gankit.plots.toy import epoch_picture
 
@@ -86,95 +84,6 @@ class SampleGrid(Hook):
     def epoch_end(self, trainer: Trainer, row: dict[str, Any]) -> None:
         if row["epoch"] % trainer.config.sample_every == 0 or trainer.finished():
             self.write(trainer, row["epoch"])
-
-
-class ParzenMonitor(Hook):
-    """Mean Parzen log-likelihood of a few validation images under fixed-noise samples, each epoch.
-
-    Fixed noise, few samples, sigma picked on the same images: it ranks epochs of one run; it is not
-    the paper's protocol (use `gankit evaluate` for that).
-    """
-
-    def __init__(self, c: TrainConfig, splits: Splits, spec: ModelSpec, device: torch.device) -> None:
-        n = min(c.monitor_parzen, len(splits.valid))
-        self.valid = splits.valid.float(device)[:n]
-        self.z = fixed_noise(n, c, 4, device)
-        self.y = cycled_classes(n, spec, device)
-        self.value: float | None = None  # this epoch's, unrounded; None when off
-
-    @torch.no_grad()
-    def measure(self, g: torch.nn.Module) -> tuple[float, float]:
-        """(the monitor's value, its sigma)."""
-        with evaluating(g):
-            samples = generate(g, self.z, self.y).float()
-        return best_sigma(parzen_log_likelihoods(self.valid, samples, SIGMA_GRID).double().mean(1))
-
-    def epoch_end(self, trainer: Trainer, row: dict[str, Any]) -> None:
-        if not len(self.valid):
-            return
-        self.value, sigma = self.measure(trainer.state.G)
-        row.update(parzen_monitor=round(self.value, 3), parzen_monitor_sigma=round(sigma, 4),
-                   parzen_monitor_protocol=f"{len(self.z)} samples (fixed z), "
-                   f"valid[:{len(self.valid)}], sigma picked on the same images")
-
-
-class FidMonitor(Hook):
-    """FID of fixed-noise samples against as many validation images, on the domain classifier's features,
-    each epoch. Like the Parzen monitor it ranks the epochs of one run (validation data only); the
-    figure to report is `gankit evaluate --metrics fid`, against the test split."""
-
-    def __init__(self, c: TrainConfig, splits: Splits, spec: ModelSpec, device: torch.device) -> None:
-        from gankit.metrics.classifier import LABELLED_DATASETS
-
-        self.config, self.splits = c, splits
-        if c.monitor_fid and c.dataset not in LABELLED_DATASETS:
-            raise ConfigError(f"monitor_fid needs a dataset with a domain classifier ({', '.join(LABELLED_DATASETS)}); "
-                              f"{c.dataset} has none: set --monitor-fid 0.")
-        self.n = min(c.monitor_fid, len(splits.valid))
-        self.z = fixed_noise(self.n, c, 6, device) if self.n else None
-        self.y = cycled_classes(self.n, spec, device) if self.n else None
-        self.value: float | None = None  # this epoch's, unrounded; None when off
-        self.classifier = None
-        self.real_stats: tuple[torch.Tensor, torch.Tensor] | None = None
-
-    @torch.no_grad()
-    def measure(self, trainer: Trainer) -> float:
-        from gankit.metrics import distances
-        from gankit.metrics.classifier import load_classifier
-        from gankit.metrics.sample_quality import domain_features
-
-        if self.classifier is None:
-            c = self.config
-            self.classifier = load_classifier(c.dataset, c.data_dir, log=trainer.log, splits=self.splits)
-            real = domain_features(self.classifier, self.splits.valid.float()[: self.n])
-            self.real_stats = distances.gaussian_stats(real)
-        with evaluating(trainer.state.G) as g:
-            samples = generate(g, self.z, self.y).float()
-        fake = domain_features(self.classifier, samples)
-        return distances.frechet_distance(*distances.gaussian_stats(fake), *self.real_stats)
-
-    def epoch_end(self, trainer: Trainer, row: dict[str, Any]) -> None:
-        if not self.n:
-            return
-        self.value = self.measure(trainer)
-        row.update(fid_monitor=round(self.value, 4), fid_monitor_protocol=f"{self.n} samples (fixed z) against "
-                   f"valid[:{self.n}], domain classifier features")
-
-
-class BestCheckpoint(Hook):
-    """checkpoints/best.safetensors whenever the chosen monitor (best_by) improves; written before the
-    epoch's step checkpoint, so that "best" is never older than the state says."""
-
-    def __init__(self, monitor: ParzenMonitor | FidMonitor, higher_is_better: bool) -> None:
-        self.monitor, self.higher_is_better = monitor, higher_is_better
-
-    def epoch_end(self, trainer: Trainer, row: dict[str, Any]) -> None:
-        value, best = self.monitor.value, trainer.state.best_monitor
-        if value is None:
-            return
-        if best is None or (value > best if self.higher_is_better else value < best):
-            trainer.state.best_monitor, trainer.state.best_epoch = value, row["epoch"]
-            trainer.write_checkpoint(trainer.rundir.best)
 
 
 class HealthMonitor(Hook):
@@ -255,6 +164,7 @@ class ConsoleLog(Hook):
             f"epoch {row['epoch']}: {describe_stats(names, [row[n] for n in names])}  lr {row['lr']:.5f}  "
             f"momentum {row['momentum']:.3f}  {row['images_per_s']:.0f} img/s  {row['epoch_s']:.1f} s"
             + (f"  Parzen monitor {row['parzen_monitor']:.1f}" if "parzen_monitor" in row else "")
+            + (f"  FID monitor {row['fid_monitor']:.2f}" if "fid_monitor" in row else "")
         )
 
 

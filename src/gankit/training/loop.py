@@ -21,7 +21,7 @@ import torch
 from tqdm import tqdm
 
 from gankit import checkpoint
-from gankit.config import BEST_BY, TrainConfig, save_yaml
+from gankit.config import TrainConfig, save_yaml
 from gankit.data import Splits, load_dataset
 from gankit.distributed import Ranks, from_environment, rank_device
 from gankit.errors import CheckpointError, ConfigError, GankitError, TrainingDiverged
@@ -33,18 +33,16 @@ from gankit.runtime import resolve_device, wait_for
 from gankit.training.batches import PermutationBatches
 from gankit.training.captured import launch_free
 from gankit.training.hooks import (
-    BestCheckpoint,
     ConsoleLog,
-    FidMonitor,
     HealthMonitor,
     Hook,
     HtmlReport,
     MetricsLog,
-    ParzenMonitor,
     SampleGrid,
     TensorBoardLog,
     describe_stats,
 )
+from gankit.training.monitor import BestCheckpoint, MetricMonitor, monitored_metric
 from gankit.training.state import Progress, TrainState, check_checkpoint
 from gankit.training.steps import STEPS
 
@@ -83,12 +81,12 @@ class Trainer:
         self.state = TrainState(c, self.spec, train.float().mean(0), self.device, self.ranks)
         self.step = launch_free(STEPS[c.update_order], c, self.device, self.ranks, self.log)
         self.samples = SampleGrid(c, self.spec, self.device, self.splits.kind)
-        self.parzen = ParzenMonitor(c, self.splits, self.spec, self.device)
-        self.fid = FidMonitor(c, self.splits, self.spec, self.device)
+        monitored_metric(c.best_by, c.dataset)  # a best_by that names no metric is refused even while it is off
+        self.monitors = {name: MetricMonitor(name, n, c, self.splits, self.spec, self.device)
+                         for name, n in c.monitor_sizes().items() if n}
         self.health = HealthMonitor(c, self.splits, self.spec, self.device)
-        self.hooks: list[Hook] = [self.parzen, self.fid, self.health, MetricsLog(), ConsoleLog(), self.samples,
-                                  BestCheckpoint(self.fid if c.best_by == "fid" else self.parzen,
-                                                 higher_is_better=BEST_BY[c.best_by][1])]
+        self.hooks: list[Hook] = [*self.monitors.values(), self.health, MetricsLog(), ConsoleLog(), self.samples]
+        self.hooks += [BestCheckpoint(self.monitors[c.best_by])] if c.best_by in self.monitors else []
         self.hooks += [TensorBoardLog()] if tensorboard else []
         self.hooks += [HtmlReport()] if report else []
         if not self.ranks.main:  # the other ranks train; rank 0 alone measures and writes
@@ -148,10 +146,12 @@ class Trainer:
         except (KeyError, RuntimeError, TypeError, ValueError, AttributeError) as exc:
             raise CheckpointError(f"{path} does not match this run's models or is missing state ({exc}); "
                                   "resume with the config the checkpoint was written with.") from None
-        size = f"monitor_{self.config.best_by}"
-        if meta["config"].get(size, 0) != getattr(self.config, size) and self.state.best_monitor is not None:
+        by, stored = self.config.best_by, TrainConfig(**{k: v for k, v in meta["config"].items()
+                                                         if k in ("monitor_parzen", "monitor_fid", "monitor")})
+        size = self.config.monitor_sizes().get(by, 0)
+        if stored.monitor_sizes().get(by, 0) != size and self.state.best_monitor is not None:
             # values of monitors of different sizes are not comparable: the best starts again
-            self.log(f"{self.config.best_by} monitor size changed to {getattr(self.config, size)}; "
+            self.log(f"{by} monitor size changed to {size}; "
                      f"{self.rundir.best.name} will hold the best epoch under the new monitor")
             self.state.best_monitor = self.state.best_epoch = None
         if self.state.best_monitor is not None and self.state.best_epoch is None and self.rundir.best.exists():

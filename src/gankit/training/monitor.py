@@ -1,0 +1,88 @@
+"""The training monitors: any monitorable METRICS entry run after each epoch on the live G's fixed-noise
+samples against the first n validation images (--monitor kid:1000; --monitor-parzen N and --monitor-fid N
+set the two classic ones), and the best checkpoint picked by one of them (best_by).
+
+A monitor's noise has its own stream (seed + a fixed offset per metric), so monitors never change what is
+trained, and the same epoch measures the same way after a resume.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from gankit.config import TrainConfig
+from gankit.data import Splits
+from gankit.errors import ConfigError
+from gankit.evaluate import METRICS
+from gankit.metrics.base import Evaluation, Metric
+from gankit.nets import ModelSpec, evaluating, generate
+from gankit.training.hooks import Hook, cycled_classes, fixed_noise
+
+if TYPE_CHECKING:
+    from gankit.training.loop import Trainer
+
+NOISE_OFFSETS = {"parzen": 4, "fid": 6}  # the streams these two have always drawn from (seed + offset)
+
+
+def monitored_metric(name: str, dataset: str) -> Metric:
+    """The METRICS entry a monitor or best_by names; ConfigError if it cannot watch a run on this dataset."""
+    watchable = [k for k, m in METRICS.items() if m.monitorable]
+    if name not in watchable:
+        raise ConfigError(f"cannot monitor {name!r} during training; choose from {', '.join(watchable)}.")
+    if not METRICS[name].available(None, dataset):  # type: ignore[arg-type]  # decided by the dataset alone
+        raise ConfigError(f"the {name} monitor needs a dataset with a domain classifier (mnist, fashion-mnist); "
+                          f"{dataset} has none: set --monitor {name}:0.")
+    return METRICS[name]
+
+
+class MetricMonitor(Hook):
+    """One metric of the live G each epoch: row[NAME_monitor], its protocol and extra fields."""
+
+    def __init__(self, name: str, n: int, c: TrainConfig, splits: Splits, spec: ModelSpec,
+                 device: torch.device) -> None:
+        self.name, self.metric = name, monitored_metric(name, c.dataset)
+        self.n = min(n, len(splits.valid))
+        self.real = splits.valid.float(device)[: self.n]
+        offset = NOISE_OFFSETS.get(name, 100 + zlib.crc32(name.encode()) % 1000)
+        self.z = fixed_noise(self.n, c, offset, device)
+        self.y = cycled_classes(self.n, spec, device)
+        self.ev = Evaluation(c.dataset, c.data_dir, splits=splits, device=device)
+        self.value: float | None = None  # this epoch's, unrounded
+
+    @torch.no_grad()
+    def measure(self, g: torch.nn.Module) -> dict[str, Any]:
+        with evaluating(g):
+            samples = generate(g, self.z, self.y).float()
+        return self.metric.monitor(samples, self.real, self.ev)
+
+    def start(self, trainer: Trainer, fresh: bool) -> None:
+        self.ev.log = trainer.log
+
+    def epoch_end(self, trainer: Trainer, row: dict[str, Any]) -> None:
+        if not self.n:
+            return
+        fields = self.measure(trainer.state.G)
+        self.value = fields.pop("value")
+        protocol = fields.pop("protocol")
+        row[f"{self.name}_monitor"] = round(self.value, self.metric.monitor_digits)
+        row.update({f"{self.name}_monitor_{k}": v for k, v in fields.items()})
+        row[f"{self.name}_monitor_protocol"] = protocol
+
+
+class BestCheckpoint(Hook):
+    """checkpoints/best.safetensors whenever the chosen monitor (best_by) improves; written before the
+    epoch's step checkpoint, so that "best" is never older than the state says."""
+
+    def __init__(self, monitor: MetricMonitor) -> None:
+        self.monitor = monitor
+
+    def epoch_end(self, trainer: Trainer, row: dict[str, Any]) -> None:
+        value, best = self.monitor.value, trainer.state.best_monitor
+        if value is None:
+            return
+        if best is None or (value > best if self.monitor.metric.higher_is_better else value < best):
+            trainer.state.best_monitor, trainer.state.best_epoch = value, row["epoch"]
+            trainer.write_checkpoint(trainer.rundir.best)

@@ -68,7 +68,7 @@ def test_bad_yaml_files(tmp_path):
 
 
 def test_unknown_preset():
-    with pytest.raises(ConfigError, match="available: paper-mnist"):
+    with pytest.raises(ConfigError, match="unknown preset .dcgan.; available: .*paper-mnist"):
         from_preset("dcgan")
 
 

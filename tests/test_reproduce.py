@@ -75,7 +75,6 @@ def test_evaluate_rejects_bad_counts(n, capsys):
 
 def test_reproduce_stops_without_evaluating_when_training_is_interrupted(tmp_path, fixture_dir, monkeypatch, capsys):
     """Ctrl-C during `reproduce table1` stops the command: no evaluation, no table1.json, a hint to go on."""
-    from gankit.experiments import table1
     from gankit.training import Trainer
 
     def interrupted_run(self, resume=False, on_iteration=None):
@@ -85,7 +84,7 @@ def test_reproduce_stops_without_evaluating_when_training_is_interrupted(tmp_pat
         return original(self, resume, stop_after_first)
 
     original = Trainer.run
-    monkeypatch.setattr(table1.Trainer, "run", interrupted_run)
+    monkeypatch.setattr(Trainer, "run", interrupted_run)
     out = tmp_path / "t1"
     code = main(["reproduce", "table1", "--dataset", "idx", "--data-dir", str(fixture_dir), "--epochs", "3",
                  "--out", str(out), "--no-progress"])

@@ -58,16 +58,25 @@ def test_a_sweep_refuses_a_bad_recipe_before_training(tmp_path, capsys):
     assert "lr must be a positive" in capsys.readouterr().err and not (tmp_path / "s").exists()
 
 
-def test_a_sweep_called_from_python_trains_its_epochs_not_the_recipes(fixture_dir, tmp_path):
-    """run_sweep's epochs reach a new run even when no --epochs flag does (the default recipe says 5), and
-    win over an `epochs` among the overrides."""
-    from gankit.sweep import run_sweep
+def test_a_sweep_called_from_python_starts_each_seed_from_the_config_it_wrote(fixture_dir, tmp_path):
+    """run_sweep resolves the Recipe once per seed into OUT/seed-N/config.yaml (the seed and the preset's name
+    in it), and the child trains from that file: a file changed before it starts is what trains."""
+    from gankit.config import load_yaml, save_yaml
+    from gankit.recipe import Recipe
+    from gankit.sweep import prepare, run_sweep
 
     flags = ["--dataset", "idx", "--data-dir", str(fixture_dir), "--batch-size", "50", "--grid-size", "16",
-             "--monitor-parzen", "100"]
-    result = run_sweep(tmp_path / "s", [1], 2, overrides=as_overrides([*flags, "--epochs", "5"]), log=lambda m: None)
+             "--monitor-parzen", "100", "--epochs", "2"]
+    recipe = Recipe("demo-mnist", overrides=as_overrides(flags))
+    assert prepare(tmp_path / "s" / "seed-1", recipe, 1, {"epochs": 2}) == "new"
+    written = load_yaml(tmp_path / "s" / "seed-1" / "config.yaml")
+    assert (written.seed, written.preset, written.model, written.epochs) == (1, "demo-mnist", "mlp-bn", 2)
+    save_yaml(written.__class__(**{**written.to_dict(), "health": "off"}), tmp_path / "s" / "seed-1" / "config.yaml")
+    result = run_sweep(tmp_path / "s", [1], recipe, log=lambda m: None)
     assert [(r["seed"], r["epochs"]) for r in result["seeds"]] == [(1, 2)]
     assert result["seeds"][0]["epochs_since_best"] == 2 - result["seeds"][0]["best_epoch"]
+    rows = [json.loads(line) for line in (tmp_path / "s" / "seed-1" / "metrics.jsonl").read_text().splitlines()]
+    assert rows and not any("health" in r for r in rows)  # the file it wrote is what trained
 
 
 def test_parallel_runs_share_the_cpus_cores_unless_told_otherwise(monkeypatch):
@@ -121,14 +130,15 @@ def test_runs_in_threads_are_the_runs_trained_alone(fixture_dir, tmp_path):
     import torch
 
     from gankit import checkpoint
+    from gankit.recipe import Recipe
     from gankit.rundir import RunDir
     from gankit.sweep import child_env, run_sweep
 
     flags = ["--dataset", "idx", "--data-dir", str(fixture_dir), "--batch-size", "50", "--grid-size", "16",
              "--monitor-parzen", "100", "--health", "off"]
     before = torch.get_num_threads()
-    result = run_sweep(tmp_path / "s", [3, 4], 2, overrides=as_overrides(flags), parallel=2, in_process=True,
-                       log=lambda m: None)
+    result = run_sweep(tmp_path / "s", [3, 4], Recipe(overrides={**as_overrides(flags), "epochs": 2}), parallel=2,
+                       in_process=True, log=lambda m: None)
     assert [(r["seed"], r["epochs"]) for r in result["seeds"]] == [(3, 2), (4, 2)] and not result["failed"]
     threads = torch.get_num_threads()
     assert threads == before  # the sweep gave its threads their share of the cores, then put the count back
@@ -145,6 +155,6 @@ def test_runs_in_threads_are_the_runs_trained_alone(fixture_dir, tmp_path):
         assert together.keys() == alone.keys()
         assert all(torch.equal(together[k], alone[k]) for k in alone), seed
     assert "done: 2 epochs" in (tmp_path / "s" / "seed-3.log").read_text()
-    with pytest.raises(GankitError, match="every seed failed .seed 3: gankit: error: cannot change lr"):
-        run_sweep(tmp_path / "s", [3, 4], 3, overrides=as_overrides([*flags, "--lr", "0.05"]), parallel=2,
-                  in_process=True, log=lambda m: None)
+    with pytest.raises(GankitError, match="every seed failed .seed 3: cannot change lr"):
+        run_sweep(tmp_path / "s", [3, 4], Recipe(overrides={**as_overrides([*flags, "--lr", "0.05"]), "epochs": 3}),
+                  parallel=2, in_process=True, log=lambda m: None)

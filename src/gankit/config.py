@@ -90,6 +90,7 @@ class TrainConfig:
     patience: int | None = None
     # training-health monitor after every epoch (collapse, D overwhelming G): off, warn, or stop the run
     health: str = "warn"
+    preset: str | None = None  # the recipe (presets/NAME.yaml) the run started from; its other fields override it
 
     def validate(self) -> TrainConfig:
         """Raise ConfigError naming the first invalid field and the values it accepts."""
@@ -247,6 +248,7 @@ FIELD_HELP = {
     "best_by": "the monitored metric that picks checkpoints/best.safetensors",
     "patience": "end the run once that monitor has not improved for this many epochs (null: train every epoch)",
     "health": "when the run collapses or D overwhelms G: off, warn, or stop (with a checkpoint)",
+    "preset": "the preset the run started from (set by --preset, or preset: in a YAML file)",
 }
 
 
@@ -326,13 +328,15 @@ def apply_overrides(config: TrainConfig, overrides: dict[str, Any], source: str)
 
 
 def from_preset(name: str) -> TrainConfig:
+    """The preset's configuration (presets/NAME.yaml over the defaults), which records its name."""
     if name not in PRESETS:
-        raise ConfigError(f"unknown preset {shown(name)}; available: {', '.join(PRESETS)}.")
-    return apply_overrides(TrainConfig(), PRESETS[name], f"preset {name}")
+        raise ConfigError(f"unknown preset {shown(name)}; available: {', '.join(PRESETS)} (gankit presets).")
+    return apply_overrides(TrainConfig(), {**PRESETS[name], "preset": name}, f"preset {name}")
 
 
 def load_yaml(path: str | Path, base: TrainConfig | None = None) -> TrainConfig:
-    """Read a YAML mapping of field values on top of base (defaults when None)."""
+    """Read a YAML mapping of field values on top of base (defaults when None), or on top of the preset it names
+    (`preset: NAME`); a preset file's `description` is ignored, so a copied preset is a valid config."""
     path = Path(path)
     try:
         data = strict_yaml.load(path.read_bytes().decode("utf-8"))
@@ -350,6 +354,12 @@ def load_yaml(path: str | Path, base: TrainConfig | None = None) -> TrainConfig:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path} must hold a mapping of field: value.")
+    data.pop("description", None)
+    if isinstance(data.get("preset"), str) and (base is None or data["preset"] != base.preset):
+        if base is not None and base.preset is not None:
+            raise ConfigError(f"config file {path} starts from preset {shown(data['preset'])} but --preset "
+                              f"{base.preset} was also given; keep one of them.")
+        base = from_preset(data["preset"])
     return apply_overrides(base or TrainConfig(), data, str(path))
 
 

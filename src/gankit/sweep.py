@@ -24,11 +24,14 @@ from typing import Any
 
 import torch
 
-from gankit.config import MAX_SEED
+from gankit.config import MAX_SEED, save_yaml
 from gankit.errors import ConfigError, GankitError, shown
 from gankit.fileio import atomic_write_bytes
+from gankit.recipe import Recipe, resume_config
 from gankit.report import load_record, write_report
 from gankit.report.record import healthy
+from gankit.rundir import RunDir
+from gankit.training.ensure import is_done
 
 MAX_SEEDS = 10_000  # runs in one sweep
 
@@ -51,24 +54,21 @@ def parse_seeds(text: str) -> list[int]:
     return list(dict.fromkeys(seeds))
 
 
-def _state(run: Path, epochs: int) -> str:
-    """'done' (epochs trained), 'partial' (has a checkpoint: resume it) or 'new'."""
-    if not (run / "config.yaml").exists():
-        return "new"
-    record = load_record(run)
-    if record.last.get("epoch", 0) >= epochs:
-        return "done"
-    return "partial" if record.checkpoints else "new"
-
-
-def _command(run: Path, preset: str | None, config: str | None, fields: dict[str, Any], resume: bool) -> list[str]:
-    """`gankit train` for one run: fields are its configuration flags (the seed's and the sweep's epochs in them)."""
-    base = [sys.executable, "-m", "gankit", "train", "--no-progress"]
-    flags = [item for name, value in fields.items() for item in ("--" + name.replace("_", "-"), str(value))]
-    if resume:  # the run's own config.yaml; the flags may change what a resume may (resume.py)
-        return [*base, "--resume", str(run), *flags]
-    return [*base, *(["--preset", preset] if preset else []), *(["--config", config] if config else []),
-            *flags, "--out", str(run)]
+def prepare(run: Path, recipe: Recipe, seed: int, until: dict[str, Any]) -> str:
+    """Write the seed's run/config.yaml, from which its training starts or continues: the recipe resolved with
+    the seed for a new run, the run's own under the resume rule for one already there (a change it forbids is
+    refused here). Return 'done' (trained to its length), 'partial' (resume it) or 'new'."""
+    rundir = RunDir(run)
+    if rundir.config.exists():
+        config = resume_config(run, until).validate()
+        if is_done(run, config) is not None:
+            return "done"
+        state = "partial" if rundir.checkpoints() else "new"
+    else:
+        config, state = recipe.resolve(seed=seed, **until), "new"
+        rundir.create()
+    save_yaml(config, rundir.config)
+    return state
 
 
 def available_cores() -> int:
@@ -112,17 +112,15 @@ class _ThreadRun(threading.Thread):
     """One seed trained by a Trainer in a thread of this process, on its own CUDA stream on a GPU: the small
     kernels of several runs then overlap on the device, which separate processes' kernels do not."""
 
-    def __init__(self, run: Path, recipe: tuple[str | None, str | None], overrides: dict[str, Any], resume: bool,
-                 log_path: Path) -> None:
-        """recipe: `gankit train`'s --preset and --config for a new run (a resumed one has its config.yaml)."""
+    def __init__(self, run: Path, log_path: Path) -> None:
+        """run: a run directory prepared with its config.yaml."""
         super().__init__(name=f"gankit {run}", daemon=True)
-        self.run_dir, self.recipe, self.overrides, self.resume, self.log_path = run, recipe, overrides, resume, log_path
+        self.run_dir, self.log_path = run, log_path
         self.trainer: Any = None
         self.stop_by: str | None = None
         self.error: str | None = None
 
     def run(self) -> None:
-        from gankit.resume import resolve_train
         from gankit.runtime import resolve_device, stream_of_its_own
         from gankit.training import Trainer
 
@@ -132,15 +130,12 @@ class _ThreadRun(threading.Thread):
                 handle.flush()
 
             try:
-                if self.resume:
-                    config, _ = resolve_train(None, None, self.overrides, str(self.run_dir), None)
-                else:
-                    config, _ = resolve_train(*self.recipe, self.overrides, None, str(self.run_dir))
+                config = resume_config(self.run_dir, {}).validate()
                 with stream_of_its_own(resolve_device(config.device)):  # everything of the run on its stream
                     self.trainer = Trainer(config, self.run_dir, progress_bar=False, log=write)
                     if self.stop_by:  # a signal came while the run was being built
                         self.trainer.request_stop(self.stop_by)
-                    progress = self.trainer.run(resume=self.resume)
+                    progress = self.trainer.run(resume=True)  # from its config.yaml, or its latest checkpoint
                 if progress.stopped_by is None:
                     write(self.trainer.summary())
             except GankitError as exc:
@@ -162,19 +157,19 @@ class _ThreadRun(threading.Thread):
         return self.error
 
 
-def run_sweep(out: str | Path, seeds: list[int], epochs: int, preset: str | None = None, config: str | None = None,
-              overrides: dict[str, Any] | None = None, parallel: int = 1, log: Callable[[str], None] = print,
+def run_sweep(out: str | Path, seeds: list[int], recipe: Recipe, parallel: int = 1, log: Callable[[str], None] = print,
               in_process: bool = False) -> dict[str, Any]:
-    """Train (or keep, or resume) OUT/seed-N for each seed to `epochs` epochs, `parallel` at a time; then
-    summarise. preset, config and overrides (configuration fields, as from its flags) are `gankit train`'s,
-    without the seed. in_process: the runs
-    are threads of this process (each on a CUDA stream of its own) rather than processes.
+    """Train (or keep, or resume) OUT/seed-N for each seed to the recipe's length, `parallel` at a time; then
+    summarise. Each seed's config.yaml is written first (the recipe with its seed; a run already there keeps
+    its own, with the recipe's changes a resume allows), and its training starts from that file. in_process:
+    the runs are threads of this process (each on a CUDA stream of its own) rather than processes.
 
     SIGINT or SIGTERM reaching the sweep reaches its runs, which checkpoint and stop; no further run starts,
     and the result is {"stopped_by": the signal's name, ...} with no table (run the sweep again to continue)."""
-    out, overrides = Path(out), dict(overrides or {})
-    if "seed" in overrides:
+    out = Path(out)
+    if "seed" in recipe.overrides:
         raise ConfigError("gankit sweep sets each run's seed itself; give --seeds to the sweep.")
+    until = {**recipe.overrides, "epochs": recipe.resolve().epochs}  # a rerun's overrides reach resumed runs too
     out.mkdir(parents=True, exist_ok=True)
     queue = [(seed, out / f"seed-{seed}") for seed in seeds]
     running: list[tuple[int, _ProcessRun | _ThreadRun]] = []
@@ -186,12 +181,12 @@ def run_sweep(out: str | Path, seeds: list[int], epochs: int, preset: str | None
         for _, job in running:
             job.stop(signum)
 
-    def start(seed: int, run: Path, state: str) -> _ProcessRun | _ThreadRun:
-        log_path, resume = out / f"seed-{seed}.log", state == "partial"
-        fields = {**overrides, "epochs": epochs, **({} if resume else {"seed": seed})}  # the sweep's epochs win
+    def start(seed: int, run: Path) -> _ProcessRun | _ThreadRun:
+        log_path = out / f"seed-{seed}.log"
         if not in_process:
-            return _ProcessRun(_command(run, preset, config, fields, resume), log_path, parallel)
-        job = _ThreadRun(run, (preset, config), fields, resume, log_path)
+            command = [sys.executable, "-m", "gankit", "train", "--no-progress", "--resume", str(run)]
+            return _ProcessRun(command, log_path, parallel)
+        job = _ThreadRun(run, log_path)
         job.start()
         return job
 
@@ -205,12 +200,17 @@ def run_sweep(out: str | Path, seeds: list[int], epochs: int, preset: str | None
         while queue or running:
             while queue and len(running) < parallel and not stopped:
                 seed, run = queue.pop(0)
-                state = _state(run, epochs)
+                try:
+                    state = prepare(run, recipe, seed, until)
+                except GankitError as exc:
+                    failed[seed] = str(exc)
+                    log(f"seed {seed}: failed: {exc}")
+                    continue
                 if state == "done":
                     log(f"seed {seed}: {run} is complete; kept")
                     continue
                 log(f"seed {seed}: {'resuming' if state == 'partial' else 'training'} {run}")
-                running.append((seed, start(seed, run, state)))
+                running.append((seed, start(seed, run)))
             time.sleep(0.2)
             for item in [r for r in running if r[1].done()]:
                 running.remove(item)

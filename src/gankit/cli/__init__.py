@@ -20,7 +20,7 @@ def _stderr(message: str) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from gankit.resume import resolve_train
+    from gankit.recipe import resolve_train
     from gankit.training import Trainer
 
     config, run_dir = resolve_train(args.preset, args.config, config_overrides(args), args.resume, args.out)
@@ -183,16 +183,13 @@ def cmd_experiment(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from gankit import sweep
-    from gankit.config import apply_overrides, from_preset, load_yaml
+    from gankit.recipe import Recipe
 
-    overrides = config_overrides(args)
-    config = from_preset(args.preset or "paper-mnist")  # check the recipe here, before any run starts
-    if args.config:
-        config = load_yaml(args.config, config)
-    config = apply_overrides(config, overrides, "command line").validate()
-    out = args.out or f"runs/sweep-{args.preset or 'paper-mnist'}"
-    result = sweep.run_sweep(out, sweep.parse_seeds(args.seeds), config.epochs, args.preset, args.config, overrides,
-                             args.parallel, log=_stderr, in_process=args.in_process)
+    recipe = Recipe(args.preset, args.config, config_overrides(args))
+    recipe.resolve()  # check the recipe here, before any run starts
+    seeds = sweep.parse_seeds(args.seeds)
+    result = sweep.run_sweep(args.out or f"runs/sweep-{recipe.name}", seeds, recipe, args.parallel, log=_stderr,
+                             in_process=args.in_process)
     if "stopped_by" in result:  # as `gankit train`: a clean stop exits 128 + the signal's number
         return 128 + int(signal.Signals[result["stopped_by"]])
     print(sweep.format(result))
@@ -226,9 +223,17 @@ def cmd_theory(args: argparse.Namespace) -> int:
     return 0 if result["ok"] else 1
 
 
+def cmd_presets(args: argparse.Namespace) -> int:
+    from gankit.presets import preset_text, table
+
+    print(preset_text(args.show) if args.show else table())
+    return 0
+
+
 COMMANDS = {"train": cmd_train, "sample": cmd_sample, "export": cmd_export, "evaluate": cmd_evaluate,
             "stats": cmd_stats, "figure": cmd_figure, "reproduce": cmd_reproduce, "theory": cmd_theory,
-            "experiment": cmd_experiment, "report": cmd_report, "runs": cmd_runs, "sweep": cmd_sweep}
+            "experiment": cmd_experiment, "report": cmd_report, "runs": cmd_runs, "sweep": cmd_sweep,
+            "presets": cmd_presets}
 
 
 def main(argv: list[str] | None = None) -> int:

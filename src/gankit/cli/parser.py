@@ -60,7 +60,7 @@ def _add_config_flags(parser: argparse.ArgumentParser, skip: tuple[str, ...] = (
     defaults = TrainConfig()
     named = choices()
     for f in fields(TrainConfig):
-        if f.name in skip:
+        if f.name in skip or f.name == "preset":  # --preset itself chooses the recipe
             continue
         flag = "--" + f.name.replace("_", "-")
         group.add_argument(
@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Train with Algorithm 1. Values come from --preset, then --config, then flags.",
     )
-    train.add_argument("--preset", default=None, help=f"named configuration: {', '.join(PRESETS)}")
+    train.add_argument("--preset", default=None, help=f"named configuration (gankit presets): {', '.join(PRESETS)}")
     train.add_argument("--config", default=None, help="YAML file of configuration fields")
     train.add_argument("--out", default=None, help="run directory (default: runs/PRESET)")
     train.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue the run in RUN_DIR")
@@ -310,6 +310,14 @@ def build_parser() -> argparse.ArgumentParser:
                           description="Every run directory under FOLDER (any depth) with its preset, epochs, "
                                       "best monitor (Parzen or FID), last D outputs, health and latest evaluation.")
     runs.add_argument("folder", nargs="?", default="runs", help="folder to search (default runs)")
+
+    presets = sub.add_parser("presets", help="list the named recipes, one line each",
+                             description="Every preset (a YAML file shipped with gankit) with its one-line "
+                                         "description; --show NAME prints one preset's file, to copy and edit.",
+                             epilog="examples:\n  gankit presets\n  gankit presets --show dcgan-folder > mine.yaml\n"
+                                    "  gankit train --config mine.yaml --data-dir ~/pictures",
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+    presets.add_argument("--show", default=None, metavar="NAME", help="print this preset's YAML file")
 
     sub.add_parser(
         "theory", help="check Proposition 1, Theorem 1 and Proposition 2 numerically",

@@ -73,17 +73,17 @@ def render_gif(shots: list[Snapshot], path: str | Path, ms_per_frame: int = 400)
 
 def run(run_dir: str | Path | None = None, dataset: str = "toy1d-gaussian", seed: int = 0,
         out: str | Path | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Figure 1 (PNG) and the whole run as a GIF from a toy1d run; trains the run first if it has no checkpoint."""
-    from gankit.config import apply_overrides, from_preset
-    from gankit.training import Trainer
+    """Figure 1 (PNG) and the whole run as a GIF from a toy1d run; trains (or finishes) the run first."""
+    from gankit.recipe import Recipe
+    from gankit.training import ensure
 
     if dataset not in TOY_1D:
         raise ConfigError(f"--dataset must be one of {', '.join(TOY_1D)}, got {dataset!r}.")
     run_dir = RunDir(run_dir or f"runs/{dataset}")
+    recipe = Recipe("toy1d", overrides={"dataset": dataset, "seed": seed}, source="figure")
     if not run_dir.checkpoints():
-        config = apply_overrides(from_preset("toy1d"), {"dataset": dataset, "seed": seed}, "figure")
-        log(f"training {run_dir} (toy1d preset, {config.epochs} epochs) ...")
-        Trainer(config, run_dir.path, progress_bar=False, log=lambda m: None).run()
+        log(f"training {run_dir} (toy1d preset, {recipe.resolve().epochs} epochs) ...")
+    ensure(run_dir.path, recipe, progress_bar=False, log=lambda m: None)
     shots = run_snapshots(run_dir.path)
     png = Path(out) if out else run_dir.figure("figure1.png")
     png.parent.mkdir(parents=True, exist_ok=True)

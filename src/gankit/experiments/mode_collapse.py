@@ -12,8 +12,6 @@ import statistics
 from collections.abc import Callable
 from pathlib import Path
 
-from gankit import checkpoint
-from gankit.config import apply_overrides, from_preset
 from gankit.data import load_dataset
 from gankit.data.toy import TOY_2D
 from gankit.errors import ConfigError
@@ -22,8 +20,9 @@ from gankit.generator import load_generator
 from gankit.metrics.modes import mode_stats
 from gankit.plots import plt, save_figure
 from gankit.plots.toy import draw_modes
+from gankit.recipe import Recipe
 from gankit.rundir import RunDir
-from gankit.training import Trainer
+from gankit.training import ensure
 
 VARIANTS = {
     "minimax, k=1": {"g_objective": "minimax"},
@@ -61,13 +60,11 @@ def run(out_dir: str | Path, datasets: tuple[str, ...] = ("toy2d-ring", "toy2d-g
             finals = []
             for seed in seeds:
                 run_dir = out_dir / dataset / slug(name) / f"seed-{seed}"
-                config = apply_overrides(from_preset("toy2d"), {"dataset": dataset, "seed": seed, "lr": lr,
-                                                               "max_steps": steps, "epochs": 10**6, **overrides},
-                                         "mode-collapse")
-                done = RunDir(run_dir).checkpoints()
-                if not done or checkpoint.read(done[-1])[1]["step"] < steps:  # new, or interrupted: resume
+                recipe = Recipe("toy2d", overrides={"dataset": dataset, "seed": seed, "lr": lr, "epochs": 10**6,
+                                                    **overrides}, source="mode-collapse")
+                if not RunDir(run_dir).checkpoints():
                     log(f"training {dataset} / {name} / seed {seed}")
-                    Trainer(config, run_dir, splits, progress_bar=False, log=lambda m: None).run(resume=bool(done))
+                ensure(run_dir, recipe, {"max_steps": steps}, splits=splits, progress_bar=False, log=lambda m: None)
                 samples = load_generator(run_dir).sample(2500).flatten(1)
                 finals.append(mode_stats(samples, centres, std))
             covered = [f["modes_covered"] for f in finals]

@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from gankit.config import apply_overrides, from_preset, load_yaml
+from gankit.config import load_yaml
 from gankit.data import Splits, load_dataset
 from gankit.errors import ConfigError, TrainingStopped
 from gankit.evaluate import evaluate
@@ -29,10 +29,10 @@ from gankit.fileio import atomic_write_bytes
 from gankit.metrics.neighbours import nearest
 from gankit.metrics.parzen import parzen_evaluate
 from gankit.plots import plot_parzen_curve, plot_seed_curves
-from gankit.resume import resume_config
+from gankit.recipe import Recipe
 from gankit.rundir import RunDir
 from gankit.sweep import mean_std, run_sweep
-from gankit.training import Progress, Trainer
+from gankit.training import Progress, ensure
 
 # (model, MNIST mean, MNIST +-, TFD mean, TFD +-): the paper's Table 1, quoted there from each source.
 PAPER_TABLE1 = [
@@ -90,17 +90,10 @@ def train_or_resume(dataset: str, splits: Splits, out: Path, epochs: int, data_d
                     log: Callable[[str], None], patience: int | None = None) -> Progress:
     """Train the dataset's paper preset into out, or continue the run already there up to epochs (or until
     the monitor's plateau, with patience)."""
-    overrides: dict[str, Any] = {"epochs": epochs, **({"patience": patience} if patience else {})}
-    if dataset == "idx":
-        overrides["dataset"] = "idx"
-    if data_dir:
-        overrides["data_dir"] = data_dir
-    resume = bool(RunDir(out).checkpoints())
-    if resume:
-        config = resume_config(out, overrides)
-    else:
-        config = apply_overrides(from_preset(PRESET_FOR[dataset]), overrides, "reproduce")
-    return Trainer(config, out, splits, progress_bar=progress_bar, log=log).run(resume=resume)
+    until: dict[str, Any] = {"epochs": epochs, **({"patience": patience} if patience else {}),
+                             **({"data_dir": data_dir} if data_dir else {})}
+    recipe = Recipe(PRESET_FOR[dataset], overrides={"dataset": "idx"} if dataset == "idx" else {}, source="table1")
+    return ensure(out, recipe, until, splits=splits, progress_bar=progress_bar, log=log)
 
 
 def run(dataset: str, out: str | Path, epochs: int, data_dir: str | None = None, baselines: bool = True,
@@ -139,8 +132,8 @@ def run_seeds(dataset: str, out: str | Path, seeds: list[int], epochs: int, data
     out = Path(out)
     overrides = {"monitor_parzen": 10000, **({"dataset": "idx"} if dataset == "idx" else {}),
                  **({"data_dir": data_dir} if data_dir else {}), **({"patience": patience} if patience else {})}
-    swept = run_sweep(out, seeds, epochs, preset=PRESET_FOR[dataset], overrides=overrides, parallel=parallel, log=log,
-                      in_process=in_process)
+    recipe = Recipe(PRESET_FOR[dataset], overrides={**overrides, "epochs": epochs}, source="table1")
+    swept = run_sweep(out, seeds, recipe, parallel=parallel, log=log, in_process=in_process)
     if "stopped_by" in swept:
         raise TrainingStopped(f"training stopped by {swept['stopped_by']} and nothing was evaluated; run the same "
                               "command again to continue and evaluate.")

@@ -111,7 +111,10 @@ _RUN_LENGTH = {"epochs", "max_steps", "seed", "device", "data_dir", "checkpoint_
 
 
 def matching_preset(config: dict[str, Any]) -> str:
-    """The preset this configuration is (apart from run length, seed and outputs), else 'custom'."""
+    """The preset this configuration started from (stored since presets became files); for older runs the preset
+    it is apart from run length, seed and outputs, else 'custom'."""
+    if config.get("preset"):
+        return config["preset"]
     defaults = TrainConfig().to_dict()
     for name, fields in PRESETS.items():
         expected = {**defaults, **fields}

@@ -27,7 +27,7 @@ from gankit.distributed import Ranks, from_environment, rank_device
 from gankit.errors import CheckpointError, ConfigError, GankitError, TrainingDiverged
 from gankit.nets import is_conditional
 from gankit.optim import learning_rate, momentum
-from gankit.resume import check_resumable
+from gankit.recipe import check_resumable
 from gankit.rundir import RunDir, RunLock
 from gankit.runtime import resolve_device, wait_for
 from gankit.training.batches import PermutationBatches

@@ -1,10 +1,11 @@
-"""Which configuration a run trains with: a new one (preset, then YAML, then flags), or, for a run that
-is continued, its stored config.yaml under the resume rule: only RESUMABLE_FIELDS may change, and the
-training images must be the same. The rule is applied by whatever resumes (the Trainer), not only by the CLI.
+"""Which configuration a run trains with: a new one from a Recipe (preset, then YAML, then fields), or, for
+a run that is continued, its stored config.yaml under the resume rule: only RESUMABLE_FIELDS may change, and
+the training images must be the same. The rule is applied by whatever resumes (the Trainer), not only by the CLI.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,30 @@ from gankit.errors import CheckpointError, ConfigError, shown
 RESUMABLE_FIELDS = ("epochs", "max_steps", "checkpoint_every", "keep_checkpoints", "sample_every",
                     "device", "data_dir", "monitor_parzen", "monitor_fid", "monitor", "health", "checkpoint_minutes",
                     "cuda_graph", "patience")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What a new run trains with: a preset, then a YAML file (which may name its own preset), then fields,
+    each over the last; with neither preset nor file, the paper-mnist preset."""
+
+    preset: str | None = None
+    config_file: str | Path | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+    source: str = "command line"  # where the overrides came from, for error messages
+
+    def resolve(self, **more: Any) -> TrainConfig:
+        """The validated configuration, with `more` fields over the overrides (a sweep's seed, say)."""
+        config = from_preset(self.preset) if self.preset else None
+        if self.config_file:
+            config = load_yaml(self.config_file, config)
+        config = config or from_preset("paper-mnist")
+        return apply_overrides(config, {**self.overrides, **more}, self.source).validate()
+
+    @property
+    def name(self) -> str:
+        """A short name for the run directory: the preset's, or the YAML file's."""
+        return self.preset or (Path(self.config_file).stem if self.config_file else "paper-mnist")
 
 
 def resume_config(run_dir: str | Path, overrides: dict[str, Any]) -> TrainConfig:
@@ -68,8 +93,5 @@ def resolve_train(preset: str | None, config_path: str | None, overrides: dict[s
         if preset or config_path or out:
             raise ConfigError("--resume takes the run's own config.yaml; drop --preset, --config and --out.")
         return resume_config(resume, overrides).validate(), Path(resume)
-    config = from_preset(preset or "paper-mnist")
-    if config_path:
-        config = load_yaml(config_path, config)
-    config = apply_overrides(config, overrides, "command line").validate()
-    return config, Path(out or f"runs/{preset or 'paper-mnist'}")
+    recipe = Recipe(preset, config_path, overrides)
+    return recipe.resolve(), Path(out or f"runs/{recipe.name}")

@@ -182,20 +182,20 @@ class TrainConfig:
                               "augmentation or a relativistic g_objective; drop one of them.")
 
     def _validate_vae(self) -> None:
-        from gankit.nets import is_vae
+        from gankit.families import FAMILIES, family_of
 
-        if is_vae(self.model) != (self.update_order == "elbo"):
+        family = family_of(self.model)
+        if self.update_order not in family.update_orders:
             raise ConfigError(f"model {self.model} is a VAE and trains with --update-order elbo; start from the "
-                              "vae-mnist preset." if is_vae(self.model) else
+                              "vae-mnist preset." if family.name == "vae" else
                               f"update_order elbo trains a VAE, but model {self.model} is a GAN; choose a vae-* "
                               "model or the simultaneous or sequential order.")
-        gan_only = {"g_objective": "non-saturating", "d_objective": "cross-entropy", "regularizers": None,
-                    "augment": "none"}
-        changed = [k for k, v in gan_only.items() if is_vae(self.model) and getattr(self, k) != v]
+        others = {k: v for f in FAMILIES.values() if f is not family for k, v in f.own_fields.items()}
+        changed = [k for k, v in others.items() if k not in family.own_fields and getattr(self, k) != v]
         if changed:
-            raise ConfigError(f"model {self.model} is a VAE, which has no discriminator: {changed[0]} = "
-                              f"{shown(getattr(self, changed[0]))} is a GAN setting; remove it.")
-        if is_vae(self.model) and self.noise != "gaussian":
+            raise ConfigError(f"model {self.model} is a {family.name.upper()}, which has no discriminator: "
+                              f"{changed[0]} = {shown(getattr(self, changed[0]))} is a GAN setting; remove it.")
+        if family.name == "vae" and self.noise != "gaussian":
             raise ConfigError(f"a VAE's prior is N(0, I): model {self.model} needs --noise gaussian.")
 
     def to_dict(self) -> dict[str, Any]:

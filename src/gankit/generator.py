@@ -16,6 +16,7 @@ from torch import nn
 from gankit import checkpoint
 from gankit.config import IMAGE_SIZES, LIMITS
 from gankit.errors import CheckpointError, ConfigError
+from gankit.families import family_of, renamed
 from gankit.nets import NOISES, ModelSpec, build_generator, build_models, generate, sample_noise
 from gankit.outputs import check_output
 from gankit.rundir import RunDir
@@ -127,7 +128,8 @@ def load_generator(path: str | Path) -> LoadedGenerator:
             weights, spec = tensors, meta
         else:
             cfg = meta["config"]
-            weights = checkpoint.split_prefix(tensors, "G")
+            family = family_of(cfg["model"])
+            weights = checkpoint.split_prefix(renamed(tensors, family), family.names[0])
             spec = {"model": cfg["model"], "z_dim": cfg["z_dim"], "noise": cfg["noise"],
                     "image_shape": meta["image_shape"], "n_classes": meta.get("n_classes", 0), "step": meta["step"],
                     "epoch": meta["epoch"]}
@@ -169,8 +171,10 @@ def load_pair(path: str | Path) -> tuple[nn.Module, nn.Module, dict[str, Any]]:
     tensors, meta = checkpoint.read(source)
     try:
         g, d = initial_pair(meta)
-        g.load_state_dict(checkpoint.split_prefix(tensors, "G"))
-        d.load_state_dict(checkpoint.split_prefix(tensors, "D"))
+        family = family_of(meta["config"]["model"])
+        tensors = renamed(tensors, family)
+        g.load_state_dict(checkpoint.split_prefix(tensors, family.names[0]))
+        d.load_state_dict(checkpoint.split_prefix(tensors, family.names[1]))
     except (KeyError, TypeError, ValueError, RuntimeError, ConfigError) as exc:
         raise _inconsistent(source, exc) from None
     return g, d, meta

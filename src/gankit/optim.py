@@ -115,6 +115,12 @@ class Adam:
 
 
 OPTIMIZERS = {"momentum": lambda params, betas: MomentumSGD(params), "adam": Adam}
+# the config fields each optimiser reads (the console, TensorBoard and the report show only those)
+READS = {"momentum": ("momentum_start", "momentum_end", "momentum_saturate"), "adam": ("adam_beta1", "adam_beta2")}
+
+
+def uses_momentum(kind: str) -> bool:
+    return "momentum_start" in READS.get(kind, ())
 
 
 def make_optimizer(kind: str, named_params: dict[str, torch.nn.Parameter],

@@ -36,9 +36,10 @@ def scalars(row: dict[str, Any], prefix: str = "") -> dict[str, float]:
     return out
 
 
-def log_epoch(w: Any, row: dict[str, Any], grid: Path | None) -> None:
-    """One training epoch: every scalar under train/, and the fixed-noise grid as an image."""
-    for name, value in scalars(row).items():
+def log_epoch(w: Any, row: dict[str, Any], grid: Path | None, hide: tuple[str, ...] = ()) -> None:
+    """One training epoch: every scalar under train/ (but those in hide, which the run does not use), and the
+    fixed-noise grid as an image."""
+    for name, value in scalars({k: v for k, v in row.items() if k not in hide}).items():
         w.add_scalar(f"train/{name}", value, row["epoch"])
     if grid is not None and grid.exists():
         from PIL import Image

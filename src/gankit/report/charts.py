@@ -8,6 +8,7 @@ from typing import Any
 
 from matplotlib.ticker import MaxNLocator
 
+from gankit.optim import uses_momentum
 from gankit.plots import figure_png, plt
 from gankit.report.record import RunRecord
 
@@ -54,10 +55,15 @@ def _points(rows: list[dict[str, Any]], read: Callable[[dict[str, Any]], float |
     return [e for e, _ in pairs], [v for _, v in pairs]
 
 
+def _shown(title: str, record: RunRecord) -> bool:
+    """Whether the run uses what the panel shows (momentum is recorded for every run, used by one optimiser)."""
+    return title != "momentum" or uses_momentum(record.config.get("optimizer", "momentum"))
+
+
 def panels_drawn(records: list[RunRecord]) -> list[str]:
-    """The panels with at least one value in at least one run."""
+    """The panels with at least one value in at least one run that uses it."""
     return [title for title, series in PANELS.items()
-            if any(_points(r.epochs, read)[0] for r in records for _, read in series)]
+            if any(_points(r.epochs, read)[0] for r in records if _shown(title, r) for _, read in series)]
 
 
 def literal(text: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 import jinja2
 
 from gankit.errors import ConfigError
+from gankit.families import FAMILIES, family_of
 from gankit.fileio import atomic_write_bytes
 from gankit.nets import MODELS, is_conditional
 from gankit.outputs import check_output
@@ -75,6 +76,9 @@ def _run_view(record: RunRecord) -> dict[str, Any]:
                             "epoch": row.get("epoch"), "step": row.get("step"), "main": _main_fields(row),
                             "protocol": _protocol(row), "per_class": per_class, "histogram": histogram})
     counts = (last.get("health") or {}).get("class_counts")
+    monitors = [k for k in last if k.endswith("_monitor")]
+    model = record.config.get("model")
+    stats = family_of(model).stats if model in MODELS else [k for f in FAMILIES.values() for k in f.stats]
     return {
         "name": record.name, "path": str(record.path.resolve()), "preset": record.preset,
         "config": [(k, str(v)) for k, v in record.config.items()],
@@ -82,13 +86,13 @@ def _run_view(record: RunRecord) -> dict[str, Any]:
         "steps": last.get("step", 0), "wall_s": last.get("wall_s", 0.0),
         "conditional": record.config.get("model") in MODELS and is_conditional(record.config["model"]),
         "toy": str(record.config.get("dataset", "")).startswith("toy"),  # its "grids" are plots, not images
-        "last": [(k, _number(last[k])) for k in ("d_loss", "g_loss", "d_real", "d_fake", "neg_elbo", "reconstruction",
-                                                  "kl", "images_per_s", "parzen_monitor", "fid_monitor") if k in last],
+        "last": [(k, _number(last[k])) for k in (*stats, "images_per_s", *monitors) if k in last],
         "verdict": (last.get("health") or {}).get("verdict"),
         "health": [(r["epoch"], r["health"].get("verdict", "")) for r in record.epochs if "health" in r],
         "warned": [r["epoch"] for r in record.warnings()],
         "best": None if best is None else {"epoch": best["epoch"], "value": _number(best[record.monitor]),
-                                           "unit": "FID" if record.monitor == "fid_monitor" else "nats"},
+                                           "unit": "nats" if record.monitor == "parzen_monitor" else
+                                           record.monitor.removesuffix("_monitor").upper()},
         "strip": [(e, uris[e]) for e in strip],
         "grid_count": len(epochs),
         "slider": [(e, uris[e]) for e in slider],

@@ -18,10 +18,12 @@ import torch
 
 from gankit.config import TrainConfig
 from gankit.data import Splits
+from gankit.families import describe
 from gankit.figures import save_grid
 from gankit.fileio import atomic_write_bytes
 from gankit.health import Verdict, describe_health, health_stats, judge, mean_pairwise_distance
 from gankit.nets import ModelSpec, evaluating, generate, is_vae, sample_noise
+from gankit.optim import uses_momentum
 from gankit.plots.toy import epoch_picture
 
 if TYPE_CHECKING:
@@ -147,22 +149,13 @@ class MetricsLog(Hook):
         trainer.rundir.append_row(row)
 
 
-# how the console names each step statistic, and its digits
-STAT_LABELS = {"d_loss": ("D loss", 4), "g_loss": ("G loss", 4), "d_real": ("D(x)", 3), "d_fake": ("D(G(z))", 3),
-               "neg_elbo": ("-ELBO", 2), "reconstruction": ("-log p(x|z)", 2), "kl": ("KL", 2)}
-
-
-def describe_stats(names: tuple[str, ...] | list[str], values: list[float]) -> str:
-    """A step's statistics as the console shows them: 'D loss 0.6931  G loss ...' or '-ELBO 98.10  ...'."""
-    return "  ".join(f"{STAT_LABELS[n][0]} {v:.{STAT_LABELS[n][1]}f}" for n, v in zip(names, values))
-
-
 class ConsoleLog(Hook):
     def epoch_end(self, trainer: Trainer, row: dict[str, Any]) -> None:
-        names = trainer.state.stat_names
+        family = trainer.state.family
+        momentum = f"  momentum {row['momentum']:.3f}" if uses_momentum(trainer.config.optimizer) else ""
         trainer.log(
-            f"epoch {row['epoch']}: {describe_stats(names, [row[n] for n in names])}  lr {row['lr']:.5f}  "
-            f"momentum {row['momentum']:.3f}  {row['images_per_s']:.0f} img/s  {row['epoch_s']:.1f} s"
+            f"epoch {row['epoch']}: {describe(family, {n: row[n] for n in family.stats})}  lr {row['lr']:.5f}"
+            f"{momentum}  {row['images_per_s']:.0f} img/s  {row['epoch_s']:.1f} s"
             + (f"  Parzen monitor {row['parzen_monitor']:.1f}" if "parzen_monitor" in row else "")
             + (f"  FID monitor {row['fid_monitor']:.2f}" if "fid_monitor" in row else "")
         )
@@ -182,7 +175,8 @@ class TensorBoardLog(Hook):
     def epoch_end(self, trainer: Trainer, row: dict[str, Any]) -> None:
         from gankit import tensorboard
 
-        tensorboard.log_epoch(self.writer, row, trainer.rundir.sample_grid(row["epoch"]))
+        hide = () if uses_momentum(trainer.config.optimizer) else ("momentum",)
+        tensorboard.log_epoch(self.writer, row, trainer.rundir.sample_grid(row["epoch"]), hide)
 
 
 class HtmlReport(Hook):

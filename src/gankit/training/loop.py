@@ -25,6 +25,7 @@ from gankit.config import TrainConfig, save_yaml
 from gankit.data import Splits, load_dataset
 from gankit.distributed import Ranks, from_environment, rank_device
 from gankit.errors import CheckpointError, ConfigError, GankitError, TrainingDiverged
+from gankit.families import describe
 from gankit.nets import is_conditional
 from gankit.optim import learning_rate, momentum
 from gankit.recipe import check_resumable
@@ -40,7 +41,6 @@ from gankit.training.hooks import (
     MetricsLog,
     SampleGrid,
     TensorBoardLog,
-    describe_stats,
 )
 from gankit.training.monitor import BestCheckpoint, MetricMonitor, monitored_metric
 from gankit.training.state import Progress, TrainState, check_checkpoint
@@ -276,7 +276,7 @@ class Trainer:
                 if self.progress_bar and now - last_refresh > 1.0:
                     last_refresh = now
                     seen = s.stats_n * c.batch_size * c.d_steps
-                    bar.set_postfix_str(f"{describe_stats(s.stat_names, (s.stats / s.stats_n).tolist())} "
+                    bar.set_postfix_str(f"{describe(s.family, (s.stats / s.stats_n).tolist())} "
                                         f"{seen / (p.epoch_s + now - start):.0f} img/s")
                 due = bool(c.checkpoint_minutes) and now - self._last_save > 60 * c.checkpoint_minutes
                 stop, due = self.ranks.any(self._stop_signal is not None, due and self.ranks.main)

@@ -17,25 +17,16 @@ from gankit import checkpoint
 from gankit.config import TrainConfig
 from gankit.distributed import Ranks
 from gankit.errors import CheckpointError
+from gankit.families import family_of, renamed
 from gankit.generator import load_stage1_into
 from gankit.nets import ModelSpec, build_models, generate, sample_noise
 from gankit.optim import make_optimizer
 from gankit.runtime import place
 from gankit.training.gan_loss import GanLoss
 
-# what a step returns, summed per iteration and averaged per epoch: a GAN's losses and D's mean outputs, or a
-# VAE's negative ELBO with its two terms (nats per image)
-GAN_STATS = ("d_loss", "g_loss", "d_real", "d_fake")
-VAE_STATS = ("neg_elbo", "reconstruction", "kl")
-
-
 # what TrainState.meta() writes, by the kinds a reader accepts (a resumed value of another kind is refused)
 CHECKPOINT_META = {"step": (int,), "epoch": (int,), "batch": (int,), "wall_s": (float, int), "epoch_s": (float, int),
                    "stats_n": (int,), "best_monitor": (float, int, type(None)), "best_epoch": (int, type(None))}
-
-
-def stat_names(update_order: str) -> tuple[str, ...]:
-    return VAE_STATS if update_order == "elbo" else GAN_STATS
 
 
 @dataclass
@@ -58,6 +49,7 @@ class TrainState:
                  device: torch.device, ranks: Ranks | None = None) -> None:
         self.ranks = ranks or Ranks()  # torchrun's processes; every rank holds this same state
         self.seed = config.seed
+        self.family = family_of(config.model)  # what the two nets are called, what a step reports
         self.G, self.D = build_models(config.model, spec, pixel_mean, config.seed)
         self.loss = GanLoss(config, spec.image_shape)  # what a GAN step minimises (unused by the elbo step)
         if config.g_init_from:
@@ -71,7 +63,7 @@ class TrainState:
         # order of examples does not depend on the device).
         self.rng = torch.Generator(device).manual_seed(config.seed + 1)
         self.data_rng = torch.Generator().manual_seed(config.seed + 2)
-        self.stat_names = stat_names(config.update_order)
+        self.stat_names = tuple(self.family.stats)  # summed per iteration, averaged per epoch
         self.stats = torch.zeros(len(self.stat_names), device=device, dtype=torch.float64)
         self.stats_n = 0
         self.progress = Progress()
@@ -86,12 +78,18 @@ class TrainState:
         (draw numbers the calls within one step)."""
         return self.ranks.local_generator(self.rng, self.seed, self.progress.step, draw)
 
+    def prefixes(self) -> tuple[str, str, str, str]:
+        """The checkpoint names of G, D and their optimisers' state (a VAE's: decoder, encoder, ...)."""
+        g, d = self.family.names
+        return g, d, f"opt_{g.lower()}", f"opt_{d.lower()}"
+
     def tensors(self) -> dict[str, torch.Tensor]:
+        g, d, opt_g, opt_d = self.prefixes()
         return {
-            **checkpoint.with_prefix(self.G.state_dict(), "G"),
-            **checkpoint.with_prefix(self.D.state_dict(), "D"),
-            **checkpoint.with_prefix(self.opt_g.state_tensors(), "opt_g"),
-            **checkpoint.with_prefix(self.opt_d.state_tensors(), "opt_d"),
+            **checkpoint.with_prefix(self.G.state_dict(), g),
+            **checkpoint.with_prefix(self.D.state_dict(), d),
+            **checkpoint.with_prefix(self.opt_g.state_tensors(), opt_g),
+            **checkpoint.with_prefix(self.opt_d.state_tensors(), opt_d),
             "rng.train": self.rng.get_state(),
             "rng.data": self.data_rng.get_state(),
             "stats": self.stats,
@@ -100,8 +98,10 @@ class TrainState:
     def layout(self, stored: dict[str, torch.Tensor]) -> checkpoint.Layout:
         """What a checkpoint of this state must hold: the nets, the optimisers' state (which Adam creates at its
         first step, so a file written before it holds none), the RNG states and the epoch's sums."""
-        out = {k: v for k, v in checkpoint.layout(self.tensors()).items() if not k.startswith(("opt_g.", "opt_d."))}
-        for prefix, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
+        _, _, opt_g, opt_d = self.prefixes()
+        out = {k: v for k, v in checkpoint.layout(self.tensors()).items()
+               if not k.startswith((opt_g + ".", opt_d + "."))}
+        for prefix, opt in ((opt_g, self.opt_g), (opt_d, self.opt_d)):
             fresh = not opt.state_tensors() and not any(k.startswith(prefix + ".") for k in stored)
             if not fresh:
                 out.update({f"{prefix}.{k}": v for k, v in opt.layout().items()})
@@ -115,10 +115,12 @@ class TrainState:
 
     def load(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
         """Restore from a checkpoint's tensors and meta; KeyError or RuntimeError if they do not fit."""
-        self.G.load_state_dict(checkpoint.split_prefix(tensors, "G"))
-        self.D.load_state_dict(checkpoint.split_prefix(tensors, "D"))
-        self.opt_g.load_state_tensors(checkpoint.split_prefix(tensors, "opt_g"))
-        self.opt_d.load_state_tensors(checkpoint.split_prefix(tensors, "opt_d"))
+        g, d, opt_g, opt_d = self.prefixes()
+        tensors = renamed(tensors, self.family)  # a checkpoint written before the family's names
+        self.G.load_state_dict(checkpoint.split_prefix(tensors, g))
+        self.D.load_state_dict(checkpoint.split_prefix(tensors, d))
+        self.opt_g.load_state_tensors(checkpoint.split_prefix(tensors, opt_g))
+        self.opt_d.load_state_tensors(checkpoint.split_prefix(tensors, opt_d))
         self.rng.set_state(tensors["rng.train"])
         self.data_rng.set_state(tensors["rng.data"])
         self.stats.copy_(tensors["stats"])
@@ -158,6 +160,7 @@ def check_checkpoint(path: str | Path, tensors: dict[str, torch.Tensor], meta: d
     if meta.get("data") is not None:
         data = meta["data"] if isinstance(meta["data"], dict) else {}
         checkpoint.check_meta(data, {"train_images": (int,), "crc32": (int,)}, f"{path}'s data fingerprint")
+    tensors = renamed(tensors, state.family)
     expected = state.layout(tensors)
     if "perm" in tensors:
         expected["perm"] = ((n_images,), torch.int64)

@@ -5,11 +5,11 @@ minimises and how D sees images is the run's GanLoss (gan_loss.py), s.loss.
   at the current parameters from the same samples and dropout masks, then both updated.
 * ``sequential`` (Algorithm 1 as printed): k updates of D, each on a fresh real batch, then one
   update of G from fresh noise, optionally through D unrolled (Metz et al., 2016).
-* ``elbo``: not a GAN's; a VAE's encoder ("D") and decoder ("G") both step up the ELBO of one batch.
+* ``elbo``: not a GAN's; a VAE's encoder (s.D) and decoder (s.G) both step up the ELBO of one batch.
 
-A GAN step returns the detached (d_loss, g_loss, D(x), D(G(z))) of its last D and G evaluations, the
-elbo step (-ELBO, -log p(x|z), KL) (state.stat_names). lr and mu come as numbers, or as 0-dim device
-tensors and the batches from training/captured.py's FedBatches when the step is captured as a CUDA graph:
+A step reports its family's statistics (families.py) through StepStats: a GAN's (d_loss, g_loss, D(x),
+D(G(z))) of its last D and G evaluations, a VAE's (-ELBO, -log p(x|z), KL). lr and mu come as numbers, or as
+0-dim device tensors and the batches from training/captured.py's FedBatches when the step is captured as a CUDA graph:
 so nothing here may read a tensor's value on the host.
 """
 
@@ -26,16 +26,19 @@ from gankit.objectives import d_loss
 from gankit.runtime import autocast
 from gankit.training.batches import PermutationBatches
 from gankit.training.state import TrainState
+from gankit.training.stats import StepStats
 
 Rate = float | torch.Tensor  # lr or momentum
 
 
-def _stats(loss_d: torch.Tensor, loss_g: torch.Tensor, real_logits: torch.Tensor,
+def _stats(s: TrainState, loss_d: torch.Tensor, loss_g: torch.Tensor, real_logits: torch.Tensor,
            fake_logits: torch.Tensor) -> torch.Tensor:
-    return torch.stack([
-        loss_d.detach(), loss_g.detach(),
-        torch.sigmoid(real_logits.detach()).mean(), torch.sigmoid(fake_logits.detach()).mean(),
-    ]).double()
+    out = StepStats(s.family)
+    out.report("d_loss", loss_d)
+    out.report("g_loss", loss_g)
+    out.report("d_real", torch.sigmoid(real_logits.detach()).mean())
+    out.report("d_fake", torch.sigmoid(fake_logits.detach()).mean())
+    return out.tensor()
 
 
 def noise(s: TrainState, c: TrainConfig, device: torch.device) -> torch.Tensor:
@@ -60,7 +63,7 @@ def simultaneous_step(s: TrainState, batches: PermutationBatches, c: TrainConfig
     s.opt_g.step(grads[len(grads_d):], lr, mu)
     if c.max_norm:
         max_norm_([s.G, s.D], c.max_norm)
-    return _stats(loss_d, loss_g, real_logits, fake_logits)
+    return _stats(s, loss_d, loss_g, real_logits, fake_logits)
 
 
 def sequential_step(s: TrainState, batches: PermutationBatches, c: TrainConfig, lr: Rate,
@@ -90,7 +93,7 @@ def sequential_step(s: TrainState, batches: PermutationBatches, c: TrainConfig, 
     s.opt_g.step(s.ranks.average(torch.autograd.grad(loss_g, s.opt_g.params)), lr, mu)
     if c.max_norm:
         max_norm_([s.G], c.max_norm)
-    return _stats(loss_d, loss_g, real_logits, fake_logits)
+    return _stats(s, loss_d, loss_g, real_logits, fake_logits)
 
 
 def unrolled_logits(s: TrainState, batches: PermutationBatches, c: TrainConfig, fake: torch.Tensor,
@@ -121,7 +124,11 @@ def elbo_step(s: TrainState, batches: PermutationBatches, c: TrainConfig, lr: Ra
     grads = s.ranks.average(torch.autograd.grad(loss, s.opt_d.params + s.opt_g.params))
     s.opt_d.step(grads[: len(s.opt_d.params)], lr, mu)
     s.opt_g.step(grads[len(s.opt_d.params):], lr, mu)
-    return torch.stack([loss.detach(), -log_px.detach().mean(), kl.detach().mean()]).double()
+    out = StepStats(s.family)
+    out.report("neg_elbo", loss)
+    out.report("reconstruction", -log_px.detach().mean())
+    out.report("kl", kl.detach().mean())
+    return out.tensor()
 
 
 Step = Callable[[TrainState, PermutationBatches, TrainConfig, Rate, Rate], torch.Tensor]

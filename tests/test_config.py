@@ -73,25 +73,26 @@ def test_unknown_preset():
 
 
 def test_types_come_from_the_annotations_and_booleans_are_parsed_not_guessed(monkeypatch):
-    import gankit.config as cfg
+    import gankit.config.files as cfg
 
     types = cfg.field_types()
     assert (types["lr"], types["max_norm"], types["max_steps"], types["data_dir"]) == (float, float, int, str)
+    assert types["report"] is bool and types["cuda_graph"] is bool
     # a bool field set to false in YAML (or "false" on the command line) must stay false
-    monkeypatch.setattr(cfg, "field_types", lambda: {**types, "seed": bool})
-    assert cfg._coerce("seed", False) is False and cfg._coerce("seed", "false") is False
-    assert cfg._coerce("seed", "True") is True and cfg._coerce("seed", "off") is False
+    assert cfg._coerce("report", False) is False and cfg._coerce("report", "false") is False
+    assert cfg._coerce("report", "True") is True and cfg._coerce("cuda_graph", "off") is False
     with pytest.raises(ConfigError, match="not a valid bool"):
-        cfg._coerce("seed", "perhaps")
+        cfg._coerce("report", "perhaps")
 
 
 def test_every_field_says_what_it_means_in_help(capsys):
     from dataclasses import fields
 
     from gankit.cli import main
-    from gankit.config import FIELD_HELP
+    from gankit.config import FIELD_HELP, SECTIONS
 
-    assert set(FIELD_HELP) == {f.name for f in fields(TrainConfig)}
+    assert set(FIELD_HELP) == {f.name for f in fields(TrainConfig)} and all(len(h) > 8 for h in FIELD_HELP.values())
+    assert all(f.metadata["section"] in SECTIONS for f in fields(TrainConfig))
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())

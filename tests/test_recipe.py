@@ -119,3 +119,63 @@ def test_a_trainer_refuses_to_start_over_a_run(fixture_dir, tmp_path):
     ensure(tmp_path / "r", small_config(epochs=1), splits=splits, progress_bar=False, log=lambda m: None)
     with pytest.raises(ConfigError, match="already holds a run"):
         Trainer(small_config(epochs=1), tmp_path / "r", splits, progress_bar=False, log=lambda m: None).run()
+
+
+def test_sections_group_the_fields_and_a_yaml_file_may_use_them(tmp_path):
+    from dataclasses import fields
+
+    from gankit.config import SECTIONS
+
+    config = from_preset("dcgan-mnist")
+    optim = config.section("optim")
+    assert (optim.optimizer, optim.lr) == ("adam", 2e-4) and not hasattr(optim, "dataset")
+    with pytest.raises(dataclasses_frozen()):
+        optim.lr = 1.0
+    assert sum(len(fields(config.section(s))) for s in SECTIONS) == len(fields(TrainConfig))
+    (tmp_path / "grouped.yaml").write_text("preset: dcgan-mnist\noptim:\n  lr: 0.001\nmodel:\n  width: 16\n"
+                                           "monitor: kid:100\n")
+    grouped = load_yaml(tmp_path / "grouped.yaml")
+    assert (grouped.lr, grouped.width, grouped.model, grouped.monitor) == (0.001, 16, "dcgan", "kid:100")
+
+
+def dataclasses_frozen():
+    import dataclasses
+
+    return dataclasses.FrozenInstanceError
+
+
+def test_outputs_are_stored_so_a_resume_keeps_writing_the_report(fixture_dir, tmp_path):
+    run = tmp_path / "run"
+    flags = ["--dataset", "idx", "--data-dir", str(fixture_dir), "--batch-size", "50", "--grid-size", "4",
+             "--monitor-parzen", "50", "--no-progress"]
+    assert main(["train", *flags, "--epochs", "1", "--report", "--out", str(run)]) == 0
+    assert load_yaml(run / "config.yaml").report is True
+    (run / "report.html").unlink()
+    assert main(["train", "--resume", str(run), "--epochs", "2", "--no-progress"]) == 0
+    assert (run / "report.html").exists()  # --report was not typed again
+
+
+def test_a_width_is_a_setting_of_the_models_that_take_one(tmp_path):
+    from gankit.nets import ModelSpec, build_models
+
+    def params(width):
+        g, d = build_models("dcgan", ModelSpec(100, (1, 32, 32), 0, width))
+        return sum(p.numel() for p in g.parameters()), sum(p.numel() for p in d.parameters())
+
+    small, full = params(16), params(64)  # conv weights scale with width squared
+    assert params(None) == full and small[0] < full[0] / 4 and small[1] < full[1] / 8
+    with pytest.raises(ConfigError, match="model paper-mnist has fixed layer sizes and takes no width"):
+        from_preset("paper-mnist").__class__(**{**from_preset("paper-mnist").to_dict(), "width": 16}).validate()
+
+
+def test_a_generator_of_another_width_samples_and_exports(fixture_dir, tmp_path, capsys):
+    run = tmp_path / "narrow"
+    assert main(["train", "--preset", "dcgan-mnist", "--dataset", "idx", "--data-dir", str(fixture_dir),
+                 "--width", "8", "--max-steps", "2", "--epochs", "1", "--grid-size", "4", "--monitor-parzen", "0",
+                 "--no-progress", "--out", str(run)]) == 0
+    from gankit.generator import load_generator
+
+    g = load_generator(run)
+    assert g.width == 8 and g.sample(3).shape == (3, 1, 32, 32)
+    exported = g.export(tmp_path / "g.safetensors")
+    assert torch.equal(load_generator(exported).sample(3, seed=2), g.sample(3, seed=2))

@@ -29,8 +29,8 @@ def two_runs(tmp_path_factory, splits):
     try:
         from gankit.training import Trainer
 
-        Trainer(small_config(epochs=3, monitor_parzen=100), root / "a", splits, progress_bar=False,
-                log=lambda m: None, report=True, tensorboard=True).run()
+        Trainer(small_config(epochs=3, monitor_parzen=100, report=True, tensorboard=True), root / "a", splits,
+                progress_bar=False, log=lambda m: None).run()
         quiet_trainer(small_config(epochs=2, seed=4, monitor_parzen=100), root / "b", splits).run()
         evaluate(root / "a", ["parzen"], "idx", None, n_samples=100, n_valid=50, splits=splits)
     finally:
@@ -141,11 +141,10 @@ def test_a_resumed_run_rewrites_its_tensorboard_epochs_once(splits, tmp_path):
 
     from gankit.training import Trainer
 
-    config = small_config(epochs=3, checkpoint_every=2)
+    config = small_config(epochs=3, checkpoint_every=2, tensorboard=True)
     Trainer(small_config(**{**config.to_dict(), "max_steps": 50}), tmp_path / "run", splits, progress_bar=False,
-            log=lambda m: None, tensorboard=True).run()  # epochs 1, 2 checkpointed; killed in epoch 3
-    Trainer(config, tmp_path / "run", splits, progress_bar=False, log=lambda m: None,
-            tensorboard=True).run(resume=True)
+            log=lambda m: None).run()  # epochs 1, 2 checkpointed; killed in epoch 3
+    Trainer(config, tmp_path / "run", splits, progress_bar=False, log=lambda m: None).run(resume=True)
     events = EventAccumulator(str(tmp_path / "run" / "tensorboard")).Reload()
     steps = [e.step for e in events.Scalars("train/d_loss")]
     assert steps == [1, 2, 3]

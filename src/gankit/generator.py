@@ -39,6 +39,7 @@ class LoadedGenerator:
     epoch: int | None
     config: dict  # the training configuration; empty for an exported G file
     n_classes: int = 0  # a conditional G draws the class it is asked for; 0: unconditional
+    width: int | None = None  # the base width it was built at (models that take one); None: the model's own
 
     def to(self, device: str | torch.device) -> LoadedGenerator:
         place(self.net, device)
@@ -98,7 +99,8 @@ class LoadedGenerator:
         """Write only G's weights and sampling spec, a few MB, loadable by load_generator."""
         target = check_output(out, (".safetensors",), "an exported generator", writes_format=GENERATOR_FORMAT)
         meta = {"model": self.model, "z_dim": self.z_dim, "noise": self.noise, "image_shape": list(self.image_shape),
-                "n_classes": self.n_classes, "step": self.step, "epoch": self.epoch}
+                "n_classes": self.n_classes, "step": self.step, "epoch": self.epoch,
+                **({"width": self.width} if self.width else {})}
         return checkpoint.write(target, self.net.state_dict(), meta, fmt=GENERATOR_FORMAT)
 
 
@@ -132,7 +134,7 @@ def load_generator(path: str | Path) -> LoadedGenerator:
             weights = checkpoint.split_prefix(renamed(tensors, family), family.names[0])
             spec = {"model": cfg["model"], "z_dim": cfg["z_dim"], "noise": cfg["noise"],
                     "image_shape": meta["image_shape"], "n_classes": meta.get("n_classes", 0), "step": meta["step"],
-                    "epoch": meta["epoch"]}
+                    "epoch": meta["epoch"], "width": cfg.get("width")}
         shape = tuple(int(d) for d in spec["image_shape"])
         if len(shape) != 3 or min(shape) < 1 or max(shape) > 4096 or not isinstance(spec["z_dim"], int) \
                 or not 1 <= spec["z_dim"] <= LIMITS["z_dim"]:
@@ -140,7 +142,10 @@ def load_generator(path: str | Path) -> LoadedGenerator:
         if spec["noise"] not in NOISES:
             raise ValueError(f"noise {spec['noise']!r}")
         n_classes = int(spec.get("n_classes", 0))
-        net = build_generator(spec["model"], ModelSpec(spec["z_dim"], shape, n_classes))
+        width = spec.get("width")
+        if width is not None and not (isinstance(width, int) and 1 <= width <= LIMITS["width"]):
+            raise ValueError(f"width {width!r}")
+        net = build_generator(spec["model"], ModelSpec(spec["z_dim"], shape, n_classes, width))
         checkpoint.check_layout(weights, checkpoint.layout(net.state_dict()), source)
         net.load_state_dict(weights)
     except (KeyError, TypeError, ValueError, RuntimeError, ConfigError) as exc:
@@ -150,7 +155,7 @@ def load_generator(path: str | Path) -> LoadedGenerator:
         raise CheckpointError(f"{source} holds non-finite weights (NaN or infinity in {bad!r}), so every image it drew "
                               "would be NaN; use an earlier checkpoint.")
     return LoadedGenerator(net.eval(), spec["model"], spec["noise"], spec["z_dim"], shape, source, spec.get("step"),
-                           spec.get("epoch"), meta.get("config", {}), n_classes)
+                           spec.get("epoch"), meta.get("config", {}), n_classes, width)
 
 
 def export_generator(path: str | Path, out: str | Path) -> Path:
@@ -160,7 +165,8 @@ def export_generator(path: str | Path, out: str | Path) -> Path:
 def initial_pair(meta: dict[str, Any]) -> tuple[nn.Module, nn.Module]:
     """G and D as a run's seed built them before training (from a checkpoint's meta), in eval mode."""
     cfg = meta["config"]
-    spec = ModelSpec(cfg["z_dim"], tuple(int(d) for d in meta["image_shape"]), int(meta.get("n_classes", 0)))
+    spec = ModelSpec(cfg["z_dim"], tuple(int(d) for d in meta["image_shape"]), int(meta.get("n_classes", 0)),
+                     cfg.get("width"))
     g, d = build_models(cfg["model"], spec, None, cfg["seed"])
     return g.eval(), d.eval()
 

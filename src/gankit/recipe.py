@@ -9,13 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gankit.config import TrainConfig, apply_overrides, from_preset, load_yaml
+from gankit.config import RESUMABLE_FIELDS, TrainConfig, apply_overrides, from_preset, load_yaml
 from gankit.errors import CheckpointError, ConfigError, shown
-
-# Fields that may change when a run is resumed; anything else would make it a different run.
-RESUMABLE_FIELDS = ("epochs", "max_steps", "checkpoint_every", "keep_checkpoints", "sample_every",
-                    "device", "data_dir", "monitor_parzen", "monitor_fid", "monitor", "health", "checkpoint_minutes",
-                    "cuda_graph", "patience")
+from gankit.rundir import RunDir
 
 
 @dataclass(frozen=True)
@@ -44,7 +40,7 @@ class Recipe:
 
 def resume_config(run_dir: str | Path, overrides: dict[str, Any]) -> TrainConfig:
     """The config stored with a run, with only the fields that may change on resume replaced."""
-    path = Path(run_dir) / "config.yaml"
+    path = RunDir(run_dir).config
     if not path.exists():
         raise CheckpointError(f"{run_dir} is not a gankit run directory (no config.yaml).")
     stored = load_yaml(path)

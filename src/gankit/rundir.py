@@ -42,17 +42,29 @@ def valid_row(row: Any) -> bool:
     return True
 
 
+# the names of a run directory's files; nothing outside this module spells them (tests/test_layout.py)
+CONFIG, METRICS, CHECKPOINTS, BEST, SAMPLES, LOCK = "config.yaml", "metrics.jsonl", "checkpoints", "best.safetensors", \
+    "samples", ".lock"
+REPORT, TENSORBOARD = "report.html", "tensorboard"
+
+
 class RunDir:
     """Paths, checkpoints and metrics rows of one run directory."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.config = self.path / "config.yaml"
-        self.metrics = self.path / "metrics.jsonl"
-        self.checkpoint_dir = self.path / "checkpoints"
-        self.best = self.checkpoint_dir / "best.safetensors"  # the best epoch by the best_by monitor
-        self.samples = self.path / "samples"
-        self.lock = self.path / ".lock"
+        self.config = self.path / CONFIG
+        self.metrics = self.path / METRICS
+        self.checkpoint_dir = self.path / CHECKPOINTS
+        self.best = self.checkpoint_dir / BEST  # the best epoch by the best_by monitor
+        self.samples = self.path / SAMPLES
+        self.lock = self.path / LOCK
+        self.report = self.path / REPORT
+        self.tensorboard = self.path / TENSORBOARD
+
+    def is_run(self) -> bool:
+        """A gankit run directory: its config.yaml, with metrics rows or checkpoints."""
+        return self.config.is_file() and (self.metrics.exists() or self.checkpoint_dir.is_dir())
 
     def __str__(self) -> str:
         return str(self.path)

@@ -30,7 +30,7 @@ from gankit.fileio import atomic_write_bytes
 from gankit.recipe import Recipe, resume_config
 from gankit.report import load_record, write_report
 from gankit.report.record import healthy
-from gankit.rundir import RunDir
+from gankit.rundir import REPORT, RunDir
 from gankit.training.ensure import is_done
 
 MAX_SEEDS = 10_000  # runs in one sweep
@@ -258,7 +258,7 @@ def summarise(out: Path, seeds: list[int], failed: dict[int, str] | None = None)
         well = [r[key] for r in rows if r[key] is not None and r["healthy"] is not False]  # not judged ill
         if values:
             summary[key] = {"all": mean_std(values), "healthy": mean_std(well)}
-    report = write_report([out / f"seed-{s}" for s in seeds], out / "report.html") if rows else None
+    report = write_report([out / f"seed-{s}" for s in seeds], out / REPORT) if rows else None
     result = {"out": str(out), "seeds": rows, "summary": summary, "failed": failed or {},
               "report": str(report) if report else None}
     atomic_write_bytes(out / "sweep.json", (json.dumps(result, indent=1) + "\n").encode())

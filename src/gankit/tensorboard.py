@@ -10,8 +10,7 @@ from typing import Any
 import numpy as np
 
 from gankit.errors import ConfigError
-
-FOLDER = "tensorboard"
+from gankit.rundir import RunDir
 
 
 def writer(run_dir: str | Path, purge_after: int | None = None) -> Any:
@@ -22,7 +21,7 @@ def writer(run_dir: str | Path, purge_after: int | None = None) -> Any:
         raise ConfigError("--tensorboard needs the tensorboard package; install it with: "
                           "pip install 'gankit[tensorboard]' (or pip install tensorboard).") from None
     purge = None if purge_after is None else purge_after + 1
-    return SummaryWriter(log_dir=str(Path(run_dir) / FOLDER), purge_step=purge)
+    return SummaryWriter(log_dir=str(RunDir(run_dir).tensorboard), purge_step=purge)
 
 
 def scalars(row: dict[str, Any], prefix: str = "") -> dict[str, float]:
@@ -51,7 +50,7 @@ def log_epoch(w: Any, row: dict[str, Any], grid: Path | None, hide: tuple[str, .
 
 def log_evaluation(run_dir: str | Path, row: dict[str, Any]) -> None:
     """A `gankit evaluate` row, as scalars under evaluate/KIND/ at its epoch, if the run keeps event files."""
-    if not (Path(run_dir) / FOLDER).is_dir():
+    if not RunDir(run_dir).tensorboard.is_dir():
         return
     w = writer(run_dir)
     for name, value in scalars(row).items():

@@ -24,8 +24,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from gankit.training import Trainer
 
     config, run_dir = resolve_train(args.preset, args.config, config_overrides(args), args.resume, args.out)
-    trainer = Trainer(config, run_dir, progress_bar=not args.no_progress, report=args.report,
-                      tensorboard=args.tensorboard)
+    trainer = Trainer(config, run_dir, progress_bar=not args.no_progress)
     progress = trainer.run(resume=bool(args.resume))
     if progress.stopped_by is not None:  # a clean stop is not a finished job: exit as shells do (128 + signal)
         return 128 + int(getattr(signal.Signals, progress.stopped_by, signal.SIGTERM))
@@ -90,8 +89,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         rows = compare_sets(samples, args.reference, args.metrics, args.n_samples, args.seed, args.device,
                             args.inception_weights)
     else:
+        from gankit.rundir import RunDir
+
         given = Path(args.samples or "").expanduser()
-        if args.samples and not (given / "config.yaml").is_file() and given.suffix != ".safetensors":
+        if args.samples and not RunDir(given).config.is_file() and given.suffix != ".safetensors":
             raise ConfigError(f"--samples {args.samples} needs --reference (a folder, array or statistics file) to "
                               "compare with.")
         rows = evaluate(samples, args.metrics, args.dataset, args.data_dir, args.n_samples, args.n_valid,

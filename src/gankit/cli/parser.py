@@ -63,8 +63,9 @@ def _add_config_flags(parser: argparse.ArgumentParser, skip: tuple[str, ...] = (
         if f.name in skip or f.name == "preset":  # --preset itself chooses the recipe
             continue
         flag = "--" + f.name.replace("_", "-")
+        toggle = {"nargs": "?", "const": "true"} if types[f.name] is bool else {}  # --report means --report true
         group.add_argument(
-            flag, dest=f"cfg_{f.name}", default=argparse.SUPPRESS, metavar=types[f.name].__name__.upper(),
+            flag, dest=f"cfg_{f.name}", default=argparse.SUPPRESS, metavar=types[f.name].__name__.upper(), **toggle,
             help="; ".join([FIELD_HELP[f.name], *([f"one of {', '.join(named[f.name])}"] if f.name in named else [])])
             + ("" if getattr(defaults, f.name) is None else f" (default: {getattr(defaults, f.name)})"),
         )
@@ -90,9 +91,6 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", default=None, help="run directory (default: runs/PRESET)")
     train.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue the run in RUN_DIR")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    train.add_argument("--report", action="store_true", help="rewrite RUN/report.html after every epoch")
-    train.add_argument("--tensorboard", action="store_true",
-                       help="write TensorBoard events under RUN/tensorboard (needs: pip install 'gankit[tensorboard]')")
     _add_config_flags(train)
 
     sample = sub.add_parser(

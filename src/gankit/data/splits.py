@@ -44,6 +44,7 @@ class Splits:
     def image_shape(self) -> tuple[int, int, int]:
         return self.train.shape
 
-    def model_spec(self, z_dim: int, conditional: bool = False) -> ModelSpec:
-        """What the networks need to know about these data (the classes only for a conditional model)."""
-        return ModelSpec(z_dim, self.image_shape, self.n_classes if conditional else 0)
+    def model_spec(self, z_dim: int, conditional: bool = False, width: int | None = None) -> ModelSpec:
+        """What the networks need to know about these data (the classes only for a conditional model), and the
+        width the run chose."""
+        return ModelSpec(z_dim, self.image_shape, self.n_classes if conditional else 0, width)

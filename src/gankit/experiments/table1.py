@@ -109,7 +109,7 @@ def run(dataset: str, out: str | Path, epochs: int, data_dir: str | None = None,
                               "evaluated; run the same command again to continue and evaluate.")
     chosen = RunDir(out).best_or_latest()
     rows = evaluate(chosen, ("all",), dataset, data_dir, splits=splits)
-    n_monitor = load_yaml(out / "config.yaml").monitor_parzen
+    n_monitor = load_yaml(RunDir(out).config).monitor_parzen
     result = {"dataset": dataset, "gankit": rows[0],
               "selection": f"highest Parzen monitor ({n_monitor} samples, fixed z) on valid[:{n_monitor}]",
               "baselines": baseline_rows(splits) if baselines else []}

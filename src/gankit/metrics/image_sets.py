@@ -26,6 +26,7 @@ from gankit.metrics import inception
 from gankit.metrics.distances import gaussian_stats
 from gankit.metrics.sample_quality import cached_features
 from gankit.outputs import expand
+from gankit.rundir import RunDir
 
 FEATURES = "InceptionV3 pool (2048)"
 
@@ -148,7 +149,7 @@ def load_set(source: str | Path, n_samples: int, seed: int = 0, device: str = "c
         except ValueError:
             raise DataError(f"{path} is not a plain .npy array; save the images with numpy.save.") from None
         return ImageSet(name, images=_as_uint8(array, name))
-    if path.suffix == ".safetensors" or (path / "config.yaml").is_file():
+    if path.suffix == ".safetensors" or RunDir(path).config.is_file():
         from gankit.generator import load_generator
         from gankit.runtime import resolve_device
 

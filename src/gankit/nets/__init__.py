@@ -36,6 +36,7 @@ class Model(NamedTuple):
     discriminator: Callable[[ModelSpec, torch.Generator | None], nn.Module]
     conditional: bool = False
     vae: bool = False
+    takes_width: bool = False  # builds at ModelSpec.width (--width) instead of fixed layer sizes
 
 
 MODELS: dict[str, Model] = {
@@ -47,14 +48,18 @@ MODELS: dict[str, Model] = {
     "paper-cifar10-conv": Model(paper.cifar10_conv_g, paper.cifar10_conv_d),
     "toy-mlp": Model(paper.toy_g, paper.toy_d),
     "cgan-mlp": Model(conditional.cgan_mlp_g, conditional.cgan_mlp_d, conditional=True),
-    "dcgan": Model(dcgan.dcgan_g, dcgan.dcgan_d),
-    "dcgan-sn": Model(dcgan.dcgan_g, dcgan.dcgan_sn_d),
-    "cdcgan": Model(dcgan.cdcgan_g, dcgan.cdcgan_d, conditional=True),
+    "dcgan": Model(dcgan.dcgan_g, dcgan.dcgan_d, takes_width=True),
+    "dcgan-sn": Model(dcgan.dcgan_g, dcgan.dcgan_sn_d, takes_width=True),
+    "cdcgan": Model(dcgan.cdcgan_g, dcgan.cdcgan_d, conditional=True, takes_width=True),
     "vae-mlp-gaussian": Model(partial(vae.mlp_decoder, likelihood="gaussian"), vae.mlp_encoder, vae=True),
     "vae-mlp-bernoulli": Model(partial(vae.mlp_decoder, likelihood="bernoulli"), vae.mlp_encoder, vae=True),
     "vae-conv-gaussian": Model(partial(vae.conv_decoder, likelihood="gaussian"), vae.conv_encoder, vae=True),
     "vae-conv-bernoulli": Model(partial(vae.conv_decoder, likelihood="bernoulli"), vae.conv_encoder, vae=True),
 }
+
+
+def takes_width(model: str) -> bool:
+    return _model(model).takes_width
 
 
 def is_conditional(model: str) -> bool:

@@ -94,21 +94,22 @@ class DCGANDiscriminator(nn.Module):
 
 
 def dcgan_g(spec: ModelSpec, pixel_mean: torch.Tensor | None, gen: torch.Generator | None) -> nn.Module:
-    return DCGANGenerator(spec, spec.z_dim, gen)
+    return DCGANGenerator(spec, spec.z_dim, gen, spec.width or WIDTH)
 
 
 def dcgan_d(spec: ModelSpec, gen: torch.Generator | None) -> nn.Module:
-    return DCGANDiscriminator(spec, gen)
+    return DCGANDiscriminator(spec, gen, width=spec.width or WIDTH)
 
 
 def dcgan_sn_d(spec: ModelSpec, gen: torch.Generator | None) -> nn.Module:
-    return DCGANDiscriminator(spec, gen, spectral=True)
+    return DCGANDiscriminator(spec, gen, spectral=True, width=spec.width or WIDTH)
 
 
 def cdcgan_g(spec: ModelSpec, pixel_mean: torch.Tensor | None, gen: torch.Generator | None) -> nn.Module:
-    return OneHotConditioned(DCGANGenerator(spec, spec.z_dim + spec.n_classes, gen), spec.n_classes)
+    return OneHotConditioned(DCGANGenerator(spec, spec.z_dim + spec.n_classes, gen, spec.width or WIDTH),
+                             spec.n_classes)
 
 
 def cdcgan_d(spec: ModelSpec, gen: torch.Generator | None) -> nn.Module:
     """The projection discriminator, with spectral norm as in Miyato & Koyama."""
-    return DCGANDiscriminator(spec, gen, spectral=True)
+    return DCGANDiscriminator(spec, gen, spectral=True, width=spec.width or WIDTH)

@@ -12,6 +12,7 @@ class ModelSpec:
     z_dim: int
     image_shape: tuple[int, int, int]  # (C, H, W); toy vectors of dimension d are (1, 1, d)
     n_classes: int = 0  # 0: unconditional
+    width: int | None = None  # the base width of a model that takes one (DCGAN's ngf = ndf); None: its own
 
     @property
     def out_dim(self) -> int:

@@ -19,6 +19,7 @@ from gankit.nets import MODELS, is_conditional
 from gankit.outputs import check_output
 from gankit.report import charts
 from gankit.report.record import RunRecord, load_record
+from gankit.rundir import REPORT, RunDir
 
 MAX_SLIDER_GRIDS = 120  # a longer run shows this many grids, evenly spaced, first and last included
 STRIP_GRIDS = 6
@@ -125,7 +126,7 @@ def render(records: list[RunRecord]) -> str:
 
 
 def default_out(runs: list[Path]) -> Path:
-    return runs[0] / "report.html" if len(runs) == 1 else Path("report.html")
+    return RunDir(runs[0]).report if len(runs) == 1 else Path(REPORT)
 
 
 def write_report(runs: list[str | Path], out: str | Path | None = None,

@@ -11,10 +11,10 @@ from typing import Any
 import yaml
 
 from gankit import strict_yaml
-from gankit.config import TrainConfig
+from gankit.config import RUN_LENGTH, TrainConfig
 from gankit.errors import ConfigError
 from gankit.presets import PRESETS
-from gankit.rundir import RunDir
+from gankit.rundir import CONFIG, RunDir
 
 
 @dataclass
@@ -101,13 +101,9 @@ def find_runs(folder: str | Path) -> list[Path]:
     root = Path(folder)
     if not root.is_dir():
         raise ConfigError(f"{root} does not exist or is not a folder; give a folder that holds gankit runs.")
-    return sorted(p.parent for p in root.rglob("config.yaml") if (p.parent / "metrics.jsonl").exists()
-                  or (p.parent / "checkpoints").is_dir())
+    return sorted(p.parent for p in root.rglob(CONFIG) if RunDir(p.parent).is_run())
 
 
-# fields that say how long and where a run trains, not what it trains: a preset with other values is still that preset
-_RUN_LENGTH = {"epochs", "max_steps", "seed", "device", "data_dir", "checkpoint_every", "checkpoint_minutes",
-               "keep_checkpoints", "sample_every", "grid_size", "monitor_parzen", "monitor_fid", "monitor", "health"}
 
 
 def matching_preset(config: dict[str, Any]) -> str:
@@ -118,6 +114,6 @@ def matching_preset(config: dict[str, Any]) -> str:
     defaults = TrainConfig().to_dict()
     for name, fields in PRESETS.items():
         expected = {**defaults, **fields}
-        if all(config.get(k) == v for k, v in expected.items() if k not in _RUN_LENGTH and k in config):
+        if all(config.get(k) == v for k, v in expected.items() if k not in RUN_LENGTH and k in config):
             return name
     return "custom"

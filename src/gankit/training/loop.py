@@ -33,16 +33,10 @@ from gankit.rundir import RunDir, RunLock
 from gankit.runtime import resolve_device, wait_for
 from gankit.training.batches import PermutationBatches
 from gankit.training.captured import launch_free
-from gankit.training.hooks import (
-    ConsoleLog,
-    HealthMonitor,
-    Hook,
-    HtmlReport,
-    MetricsLog,
-    SampleGrid,
-    TensorBoardLog,
-)
-from gankit.training.monitor import BestCheckpoint, MetricMonitor, monitored_metric
+from gankit.training.hooks import Hook, build_hooks
+from gankit.training.hooks.health import HealthMonitor
+from gankit.training.hooks.monitor import MetricMonitor
+from gankit.training.hooks.samples import SampleGrid
 from gankit.training.state import Progress, TrainState, check_checkpoint
 from gankit.training.steps import STEPS
 
@@ -51,10 +45,10 @@ class Trainer:
     """Owns a run directory: builds or restores the full state, trains, checkpoints."""
 
     def __init__(self, config: TrainConfig, run_dir: str | Path, splits: Splits | None = None,
-                 progress_bar: bool = True, log: Callable[[str], None] | None = None, report: bool = False,
-                 tensorboard: bool = False, ranks: Ranks | None = None) -> None:
-        """report: rewrite RUN/report.html after each epoch; tensorboard: write TensorBoard events;
-        ranks: torchrun's processes (default: read from the environment), of which rank 0 writes."""
+                 progress_bar: bool = True, log: Callable[[str], None] | None = None, ranks: Ranks | None = None,
+                 hooks: list[Hook] | None = None) -> None:
+        """ranks: torchrun's processes (default: read from the environment), of which rank 0 writes; hooks: more
+        hooks beside those the configuration asks for (training/hooks)."""
         self.config = c = config.validate()
         device = resolve_device(c.device)
         self.ranks = ranks or from_environment(device)
@@ -74,21 +68,16 @@ class Trainer:
         if len(train) < c.batch_size * c.d_steps:
             raise ConfigError(f"the training split has {len(train)} images, fewer than one iteration needs "
                               f"({c.batch_size} x {c.d_steps}); lower --batch-size.")
-        self.spec, self.image_shape = self.splits.model_spec(c.z_dim, conditional), self.splits.image_shape
+        self.spec, self.image_shape = self.splits.model_spec(c.z_dim, conditional, c.width), self.splits.image_shape
         # what the run trains on: a resume must find the same images, whatever folder they now sit in
         self.data_fingerprint = {"train_images": len(train), "crc32": zlib.crc32(train.images.numpy().tobytes())}
         self.batches = PermutationBatches(train, c.batch_size, self.device, labels=conditional, ranks=self.ranks)
         self.state = TrainState(c, self.spec, train.float().mean(0), self.device, self.ranks)
         self.step = launch_free(STEPS[c.update_order], c, self.device, self.ranks, self.log)
-        self.samples = SampleGrid(c, self.spec, self.device, self.splits.kind)
-        monitored_metric(c.best_by, c.dataset)  # a best_by that names no metric is refused even while it is off
-        self.monitors = {name: MetricMonitor(name, n, c, self.splits, self.spec, self.device)
-                         for name, n in c.monitor_sizes().items() if n}
-        self.health = HealthMonitor(c, self.splits, self.spec, self.device)
-        self.hooks: list[Hook] = [*self.monitors.values(), self.health, MetricsLog(), ConsoleLog(), self.samples]
-        self.hooks += [BestCheckpoint(self.monitors[c.best_by])] if c.best_by in self.monitors else []
-        self.hooks += [TensorBoardLog()] if tensorboard else []
-        self.hooks += [HtmlReport()] if report else []
+        self.hooks = [*build_hooks(c, self.splits, self.spec, self.device), *(hooks or [])]
+        self.monitors = {h.name: h for h in self.hooks if isinstance(h, MetricMonitor)}
+        self.health = next(h for h in self.hooks if isinstance(h, HealthMonitor))
+        self.samples = next(h for h in self.hooks if isinstance(h, SampleGrid))
         if not self.ranks.main:  # the other ranks train; rank 0 alone measures and writes
             self.hooks = []
         self.iterations_per_epoch = self.batches.per_epoch // c.d_steps
@@ -223,8 +212,8 @@ class Trainer:
         p, grid = self.progress, self.rundir.sample_grid(self.progress.epoch)
         lines = [f"done: {p.epoch} epochs, {p.step} steps, {p.wall_s:.0f} s of training",
                  f"samples: {grid}" if grid.exists() else None,
-                 f"report: {self.run_dir / 'report.html'}" if any(isinstance(h, HtmlReport) for h in self.hooks)
-                 else None, self.health.summary(p.epoch), self.plateau()]
+                 f"report: {self.rundir.report}" if self.config.report else None, self.health.summary(p.epoch),
+                 self.plateau()]
         return "\n".join(line for line in lines if line)
 
     def finished(self) -> bool:

@@ -9,7 +9,7 @@ trained, and the same epoch measures the same way after a resume.
 from __future__ import annotations
 
 import zlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
@@ -19,10 +19,7 @@ from gankit.errors import ConfigError
 from gankit.evaluate import METRICS
 from gankit.metrics.base import Evaluation, Metric
 from gankit.nets import ModelSpec, evaluating, generate
-from gankit.training.hooks import Hook, cycled_classes, fixed_noise
-
-if TYPE_CHECKING:
-    from gankit.training.loop import Trainer
+from gankit.training.hooks.base import Hook, Run, cycled_classes, fixed_noise
 
 NOISE_OFFSETS = {"parzen": 4, "fid": 6}  # the streams these two have always drawn from (seed + offset)
 
@@ -58,10 +55,10 @@ class MetricMonitor(Hook):
             samples = generate(g, self.z, self.y).float()
         return self.metric.monitor(samples, self.real, self.ev)
 
-    def start(self, trainer: Trainer, fresh: bool) -> None:
+    def start(self, trainer: Run, fresh: bool) -> None:
         self.ev.log = trainer.log
 
-    def epoch_end(self, trainer: Trainer, row: dict[str, Any]) -> None:
+    def epoch_end(self, trainer: Run, row: dict[str, Any]) -> None:
         if not self.n:
             return
         fields = self.measure(trainer.state.G)
@@ -79,10 +76,17 @@ class BestCheckpoint(Hook):
     def __init__(self, monitor: MetricMonitor) -> None:
         self.monitor = monitor
 
-    def epoch_end(self, trainer: Trainer, row: dict[str, Any]) -> None:
+    def epoch_end(self, trainer: Run, row: dict[str, Any]) -> None:
         value, best = self.monitor.value, trainer.state.best_monitor
         if value is None:
             return
         if best is None or (value > best if self.monitor.metric.higher_is_better else value < best):
             trainer.state.best_monitor, trainer.state.best_epoch = value, row["epoch"]
             trainer.write_checkpoint(trainer.rundir.best)
+
+
+def monitors_and_best(c: TrainConfig, splits: Splits, spec: ModelSpec, device: torch.device) -> list[Hook]:
+    """The run's monitors (those with samples), then the hook that keeps the best_by one's best checkpoint."""
+    monitored_metric(c.best_by, c.dataset)  # a best_by that names no metric is refused even while it is off
+    monitors = {name: MetricMonitor(name, n, c, splits, spec, device) for name, n in c.monitor_sizes().items() if n}
+    return [*monitors.values(), *([BestCheckpoint(monitors[c.best_by])] if c.best_by in monitors else [])]

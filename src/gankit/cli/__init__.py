@@ -12,7 +12,8 @@ import signal
 import sys
 from pathlib import Path
 
-from gankit.cli.parser import build_parser, config_overrides
+from gankit.cli.flags import config_overrides
+from gankit.cli.parser import build_parser
 
 
 def _stderr(message: str) -> None:

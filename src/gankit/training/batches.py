@@ -11,8 +11,10 @@ import math
 
 import torch
 
-from gankit.data import Split
+from gankit.config import TrainConfig
+from gankit.data import Split, Splits
 from gankit.distributed import Ranks
+from gankit.errors import ConfigError
 from gankit.training.state import Progress
 
 Batch = tuple[torch.Tensor, torch.Tensor | None]  # (images (N, C*H*W) as the model sees them, classes or None)
@@ -24,6 +26,20 @@ def resident_budget(device: torch.device) -> float:
         return math.inf
     free, _ = torch.cuda.mem_get_info(device)
     return free / 2
+
+
+def check_fit(c: TrainConfig, splits: Splits, conditional: bool, world: int) -> None:
+    """Refuse, before anything is written, data and batches that cannot train: a batch that does not split over
+    the processes, fewer images than one iteration takes, a conditional model on unlabelled data."""
+    if c.batch_size % world:
+        raise ConfigError(f"batch_size {c.batch_size} does not split evenly over {world} processes; choose a batch "
+                          "size divisible by --nproc_per_node.")
+    if conditional and splits.n_classes < 2:
+        raise ConfigError(f"model {c.model} is conditional and needs labelled data, but {c.dataset} has no classes; "
+                          "give the images class sub-folders or choose an unconditional model.")
+    if len(splits.train) < c.batch_size * c.d_steps:
+        raise ConfigError(f"the training split has {len(splits.train)} images, fewer than one iteration needs "
+                          f"({c.batch_size} x {c.d_steps}); lower --batch-size.")
 
 
 class PermutationBatches:

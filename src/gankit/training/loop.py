@@ -31,11 +31,11 @@ from gankit.optim import learning_rate, momentum
 from gankit.recipe import check_resumable
 from gankit.rundir import RunDir, RunLock
 from gankit.runtime import resolve_device, wait_for
-from gankit.training.batches import PermutationBatches
+from gankit.training.batches import PermutationBatches, check_fit
 from gankit.training.captured import launch_free
 from gankit.training.hooks import Hook, build_hooks
 from gankit.training.hooks.health import HealthMonitor
-from gankit.training.hooks.monitor import MetricMonitor
+from gankit.training.hooks.monitor import MetricMonitor, plateau, restore_best
 from gankit.training.hooks.samples import SampleGrid
 from gankit.training.state import Progress, TrainState, check_checkpoint
 from gankit.training.steps import STEPS
@@ -56,18 +56,9 @@ class Trainer:
         self.run_dir, self.rundir = Path(run_dir), RunDir(run_dir)
         self.progress_bar = progress_bar and self.ranks.main
         self.log = (log or (lambda msg: print(msg, file=sys.stderr))) if self.ranks.main else (lambda msg: None)
-        if c.batch_size % self.ranks.world:
-            raise ConfigError(f"batch_size {c.batch_size} does not split evenly over {self.ranks.world} processes; "
-                              "choose a batch size divisible by --nproc_per_node.")
         self.splits = splits if splits is not None else load_dataset(c.dataset, c.data_dir, image_size=c.image_size)
-        train = self.splits.train
-        conditional = is_conditional(c.model)
-        if conditional and self.splits.n_classes < 2:
-            raise ConfigError(f"model {c.model} is conditional and needs labelled data, but {c.dataset} has no "
-                              "classes; give the images class sub-folders or choose an unconditional model.")
-        if len(train) < c.batch_size * c.d_steps:
-            raise ConfigError(f"the training split has {len(train)} images, fewer than one iteration needs "
-                              f"({c.batch_size} x {c.d_steps}); lower --batch-size.")
+        train, conditional = self.splits.train, is_conditional(c.model)
+        check_fit(c, self.splits, conditional, self.ranks.world)
         self.spec, self.image_shape = self.splits.model_spec(c.z_dim, conditional, c.width), self.splits.image_shape
         # what the run trains on: a resume must find the same images, whatever folder they now sit in
         self.data_fingerprint = {"train_images": len(train), "crc32": zlib.crc32(train.images.numpy().tobytes())}
@@ -96,11 +87,10 @@ class Trainer:
         """Write the full state to path; a diverged state is refused, never saved as a good one."""
         if not self.state.is_finite():
             good = self.rundir.checkpoints()
-            raise TrainingDiverged(
-                f"training diverged at step {self.progress.step} (losses, weights or the images G draws became NaN or "
-                "infinite), so "
-                "nothing was saved; " + (f"the last good checkpoint is {good[-1]}; lower --lr and start a new run."
-                                         if good else "lower --lr and start again."))
+            raise TrainingDiverged(f"training diverged at step {self.progress.step} (losses, weights or the images G "
+                                   "draws became NaN or infinite), so nothing was saved; " + (
+                                       f"the last good checkpoint is {good[-1]}; lower --lr and start a new run."
+                                       if good else "lower --lr and start again."))
         meta = {"config": self.config.to_dict(), **self.state.meta(), "image_shape": list(self.image_shape),
                 "n_classes": self.spec.n_classes, "data": self.data_fingerprint, "torch": torch.__version__}
         return checkpoint.write(path, self.checkpoint_tensors(), meta)
@@ -135,16 +125,7 @@ class Trainer:
         except (KeyError, RuntimeError, TypeError, ValueError, AttributeError) as exc:
             raise CheckpointError(f"{path} does not match this run's models or is missing state ({exc}); "
                                   "resume with the config the checkpoint was written with.") from None
-        by, stored = self.config.best_by, TrainConfig(**{k: v for k, v in meta["config"].items()
-                                                         if k in ("monitor_parzen", "monitor_fid", "monitor")})
-        size = self.config.monitor_sizes().get(by, 0)
-        if stored.monitor_sizes().get(by, 0) != size and self.state.best_monitor is not None:
-            # values of monitors of different sizes are not comparable: the best starts again
-            self.log(f"{by} monitor size changed to {size}; "
-                     f"{self.rundir.best.name} will hold the best epoch under the new monitor")
-            self.state.best_monitor = self.state.best_epoch = None
-        if self.state.best_monitor is not None and self.state.best_epoch is None and self.rundir.best.exists():
-            self.state.best_epoch = checkpoint.read(self.rundir.best)[1]["epoch"]  # written before best_epoch was kept
+        restore_best(self.state, meta["config"], self.config, self.rundir, self.log)
         self._ended = self.plateau() is not None  # resumed with a patience already run out of: nothing to train
 
     # ----- the run -----------------------------------------------------------------------------
@@ -221,13 +202,7 @@ class Trainer:
         return p.epoch >= c.epochs or (c.max_steps is not None and p.step >= c.max_steps) or self._ended
 
     def plateau(self) -> str | None:
-        """Why the run has reached its plateau (patience epochs without a better monitor), or None."""
-        c, best = self.config, self.state.best_epoch
-        if c.patience is None or best is None or self.progress.epoch - best < c.patience:
-            return None
-        waited = self.progress.epoch - best
-        return (f"the {c.best_by} monitor has not improved for {waited} epoch{'s' * (waited != 1)} (patience "
-                f"{c.patience}; best {self.state.best_monitor:.3f} after epoch {best})")
+        return plateau(self.config, self.state)
 
     def stop_after_epoch(self, error: Callable[[Path], GankitError]) -> None:
         """Let a hook end the run after this epoch's checkpoint, with error(checkpoint path)."""

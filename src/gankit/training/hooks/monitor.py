@@ -9,16 +9,19 @@ trained, and the same epoch measures the same way after a resume.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 import torch
 
+from gankit import checkpoint
 from gankit.config import TrainConfig
 from gankit.data import Splits
 from gankit.errors import ConfigError
 from gankit.evaluate import METRICS
 from gankit.metrics.base import Evaluation, Metric
 from gankit.nets import ModelSpec, evaluating, generate
+from gankit.rundir import RunDir
 from gankit.training.hooks.base import Hook, Run, cycled_classes, fixed_noise
 
 NOISE_OFFSETS = {"parzen": 4, "fid": 6}  # the streams these two have always drawn from (seed + offset)
@@ -83,6 +86,30 @@ class BestCheckpoint(Hook):
         if best is None or (value > best if self.monitor.metric.higher_is_better else value < best):
             trainer.state.best_monitor, trainer.state.best_epoch = value, row["epoch"]
             trainer.write_checkpoint(trainer.rundir.best)
+
+
+def plateau(c: TrainConfig, state: Any) -> str | None:
+    """Why the run has reached its plateau (patience epochs without a better best_by monitor), or None."""
+    best, epoch = state.best_epoch, state.progress.epoch
+    if c.patience is None or best is None or epoch - best < c.patience:
+        return None
+    return (f"the {c.best_by} monitor has not improved for {epoch - best} epoch{'s' * (epoch - best != 1)} "
+            f"(patience {c.patience}; best {state.best_monitor:.3f} after epoch {best})")
+
+
+def restore_best(state: Any, stored: dict[str, Any], config: TrainConfig, rundir: RunDir,
+                 log: Callable[[str], None]) -> None:
+    """After a resume: forget the best value when the best_by monitor changed size (values of monitors of
+    different sizes are not comparable, so the best starts again); read the best epoch from best.safetensors
+    when the checkpoint was written before it kept one."""
+    by = config.best_by
+    was = TrainConfig(**{k: v for k, v in stored.items() if k in ("monitor_parzen", "monitor_fid", "monitor")})
+    size = config.monitor_sizes().get(by, 0)
+    if was.monitor_sizes().get(by, 0) != size and state.best_monitor is not None:
+        log(f"{by} monitor size changed to {size}; best.safetensors will hold the best epoch under the new monitor")
+        state.best_monitor = state.best_epoch = None
+    if state.best_monitor is not None and state.best_epoch is None and rundir.best.exists():
+        state.best_epoch = checkpoint.read(rundir.best)[1]["epoch"]
 
 
 def monitors_and_best(c: TrainConfig, splits: Splits, spec: ModelSpec, device: torch.device) -> list[Hook]:

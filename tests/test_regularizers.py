@@ -104,8 +104,9 @@ def test_gan_loss_adds_the_penalties_due_at_the_step():
     d = Linear(w)
     real, fake = torch.randn(5, 12, generator=gen), torch.randn(5, 12, generator=gen)
     base = apply_overrides(TrainConfig(), {"d_objective": "relativistic", "g_objective": "relativistic"}, "test")
-    plain = GanLoss(base, (1, 3, 4))
-    penalised = GanLoss(apply_overrides(base, {"regularizers": "r1:0.25@4, r2:0.5"}, "test"), (1, 3, 4))
+    plain = GanLoss(base.section("objective"), (1, 3, 4))
+    penalised = GanLoss(apply_overrides(base, {"regularizers": "r1:0.25@4, r2:0.5"}, "test").section("objective"),
+                        (1, 3, 4))
     loss0 = value(plain.d_loss(d, real, fake, None, gen, step=0)[0])
     norm2 = value(w.square().sum())
     at_0 = value(penalised.d_loss(d, real, fake, None, gen, step=0)[0])

@@ -183,7 +183,8 @@ def launch_free(step: Step, config: TrainConfig, device: torch.device, ranks: Ra
     process trains and D is not unrolled (its extra batches are drawn inside the step); else step itself."""
     if device.type != "cuda" or not config.cuda_graph:
         return step
-    lazy = GanLoss(config, (1, 1, 1)).lazy  # a penalty every N steps: the graph would replay one step's choice
+    # a penalty every N steps: the graph would replay one step's choice
+    lazy = GanLoss(config.section("objective"), (1, 1, 1)).lazy
     if ranks.world > 1 or config.unrolled_steps or lazy:  # untried with NCCL; unrolled draws extra batches
         why = "under torchrun" if ranks.world > 1 else "with unrolled D steps" if config.unrolled_steps else \
             "with lazy regularization"

@@ -8,17 +8,20 @@ adds an `if` to a step.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from gankit.augment import AUGMENTS
-from gankit.config import TrainConfig
 from gankit.nets import discriminate
 from gankit.objectives import d_loss, g_loss, g_needs_real
 from gankit.regularizers import Seen, parse
 
 
 class GanLoss:
-    def __init__(self, config: TrainConfig, image_shape: tuple[int, int, int]) -> None:
+    def __init__(self, objective: Any, image_shape: tuple[int, int, int]) -> None:
+        """objective: the configuration's objective section (TrainConfig.section("objective"))."""
+        config = objective
         self.d_objective, self.g_objective, self.scale = config.d_objective, config.g_objective, config.d_loss_scale
         self.regularizers = parse(config.regularizers)
         self.augment = AUGMENTS[config.augment]

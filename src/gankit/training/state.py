@@ -51,7 +51,8 @@ class TrainState:
         self.seed = config.seed
         self.family = family_of(config.model)  # what the two nets are called, what a step reports
         self.G, self.D = build_models(config.model, spec, pixel_mean, config.seed)
-        self.loss = GanLoss(config, spec.image_shape)  # what a GAN step minimises (unused by the elbo step)
+        # what a GAN step minimises (unused by the elbo step), from the objective section alone
+        self.loss = GanLoss(config.section("objective"), spec.image_shape)
         if config.g_init_from:
             load_stage1_into(self.G, config.g_init_from)
         place(self.G, device).train()

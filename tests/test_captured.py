@@ -79,7 +79,7 @@ def test_launch_free_is_the_plain_step_on_the_cpu_and_where_capture_is_not_used(
 
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
     assert launch_free(step, small_config(), cpu, Ranks()) is step
-    assert launch_free(step, small_config(cuda_graph=False), cuda, Ranks()) is step
+    assert launch_free(step, small_config(), cuda, Ranks(), cuda_graph=False) is step
     said = []
     assert launch_free(step, small_config(), cuda, Ranks(world=2), said.append) is step
     assert "torchrun" in said[0]

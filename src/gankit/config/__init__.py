@@ -9,11 +9,12 @@ from gankit.config.fields import (
     MAX_SEED,
     RESUMABLE_FIELDS,
     RUN_LENGTH,
+    SECTION_TYPES,
     SECTIONS,
     TrainConfig,
 )
 from gankit.config.files import apply_overrides, field_types, from_preset, load_yaml, save_yaml
 
 __all__ = ["FIELD_HELP", "HEALTH_ACTIONS", "IMAGE_SIZES", "LIMITS", "MAX_SAMPLES", "MAX_SEED", "PRECISIONS",
-           "RESUMABLE_FIELDS", "RUN_LENGTH", "SECTIONS", "UPDATE_ORDERS", "TrainConfig", "apply_overrides", "choices",
-           "field_types", "from_preset", "load_yaml", "save_yaml"]
+           "RESUMABLE_FIELDS", "RUN_LENGTH", "SECTION_TYPES", "SECTIONS", "UPDATE_ORDERS", "TrainConfig",
+           "apply_overrides", "choices", "field_types", "from_preset", "load_yaml", "save_yaml"]

@@ -22,12 +22,11 @@ from collections.abc import Callable
 
 import torch
 
-from gankit.config import TrainConfig
 from gankit.distributed import Ranks
 from gankit.training.batches import Batch, PermutationBatches
 from gankit.training.gan_loss import GanLoss
 from gankit.training.state import Progress, TrainState
-from gankit.training.steps import Step
+from gankit.training.steps import Objective, Step
 
 WARMUP = 3  # eager iterations before the capture (lazy initialisation of cuBLAS, Adam's state, ...)
 _CAPTURING = threading.Lock()  # one capture at a time in a process (warnings' filters and the check are global)
@@ -65,7 +64,7 @@ class FedBatches:
 class CapturedStep:
     """A step of steps.py fed through buffers; on CUDA captured as a graph after WARMUP eager iterations."""
 
-    def __init__(self, step: Step, config: TrainConfig, device: torch.device, capture: bool,
+    def __init__(self, step: Step, config: Objective, device: torch.device, capture: bool,
                  log: Callable[[str], None] = lambda msg: None) -> None:
         self.step, self.capture, self.device, self.log = step, capture, device, log
         self.per_iteration = config.d_steps if config.update_order == "sequential" else 1
@@ -77,7 +76,7 @@ class CapturedStep:
         self.eager_calls = 0
         self.side: torch.cuda.Stream | None = None  # the stream of the eager iterations before the capture
 
-    def __call__(self, s: TrainState, batches: PermutationBatches, c: TrainConfig, lr: float,
+    def __call__(self, s: TrainState, batches: PermutationBatches, c: Objective, lr: float,
                  mu: float) -> torch.Tensor:
         """One iteration, with the signature of the steps in steps.py. The returned statistics live in the
         graph's buffer: add them up before the next call."""
@@ -97,7 +96,7 @@ class CapturedStep:
         self.graph.replay()
         return self.out
 
-    def _on_side_stream(self, s: TrainState, c: TrainConfig) -> torch.Tensor:
+    def _on_side_stream(self, s: TrainState, c: Objective) -> torch.Tensor:
         """An eager iteration on a side stream, as PyTorch asks of the iterations before a capture."""
         main = torch.cuda.current_stream(self.device)
         if self.side is None:
@@ -108,7 +107,7 @@ class CapturedStep:
         main.wait_stream(self.side)
         return out
 
-    def _capture_and_check(self, s: TrainState, c: TrainConfig) -> torch.Tensor:
+    def _capture_and_check(self, s: TrainState, c: Objective) -> torch.Tensor:
         """Capture the step, replay it once, then run the same iteration eagerly from the same state and keep
         the graph only if both ended in the same state (the weights, the optimiser's state and the
         generator): so that a torch version or an op whose capture goes wrong costs speed, never a result.
@@ -135,7 +134,7 @@ class CapturedStep:
                      "silence this")
         return out
 
-    def _capture(self, s: TrainState, c: TrainConfig) -> None:
+    def _capture(self, s: TrainState, c: Objective) -> None:
         """Record one iteration (nothing runs while recording; the replay that follows runs it)."""
         torch.cuda.synchronize(self.device)
         graph = torch.cuda.CUDAGraph()
@@ -177,14 +176,14 @@ def _disagreement(before: dict[str, torch.Tensor], eager: dict[str, torch.Tensor
     return ""
 
 
-def launch_free(step: Step, config: TrainConfig, device: torch.device, ranks: Ranks,
-                log: Callable[[str], None] = lambda msg: None) -> Step:
-    """The step the Trainer runs: captured as a CUDA graph on CUDA when config.cuda_graph is on, a single
-    process trains and D is not unrolled (its extra batches are drawn inside the step); else step itself."""
-    if device.type != "cuda" or not config.cuda_graph:
+def launch_free(step: Step, config: Objective, device: torch.device, ranks: Ranks,
+                log: Callable[[str], None] = lambda msg: None, cuda_graph: bool = True) -> Step:
+    """The step the Trainer runs: captured as a CUDA graph on CUDA when cuda_graph is on (the run section's), a
+    single process trains and D is not unrolled (its extra batches are drawn inside the step); else step itself.
+    config: the objective section."""
+    if device.type != "cuda" or not cuda_graph:
         return step
-    # a penalty every N steps: the graph would replay one step's choice
-    lazy = GanLoss(config.section("objective"), (1, 1, 1)).lazy
+    lazy = GanLoss(config, (1, 1, 1)).lazy  # a penalty every N steps: the graph would replay one step's choice
     if ranks.world > 1 or config.unrolled_steps or lazy:  # untried with NCCL; unrolled draws extra batches
         why = "under torchrun" if ranks.world > 1 else "with unrolled D steps" if config.unrolled_steps else \
             "with lazy regularization"

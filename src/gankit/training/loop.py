@@ -63,8 +63,11 @@ class Trainer:
         # what the run trains on: a resume must find the same images, whatever folder they now sit in
         self.data_fingerprint = {"train_images": len(train), "crc32": zlib.crc32(train.images.numpy().tobytes())}
         self.batches = PermutationBatches(train, c.batch_size, self.device, labels=conditional, ranks=self.ranks)
-        self.state = TrainState(c, self.spec, train.float().mean(0), self.device, self.ranks)
-        self.step = launch_free(STEPS[c.update_order], c, self.device, self.ranks, self.log)
+        self.objective = c.section("objective")  # all a step reads
+        self.state = TrainState(c.section("model"), c.section("optim"), self.objective, c.section("run"), self.spec,
+                                train.float().mean(0), self.device, self.ranks)
+        self.step = launch_free(STEPS[c.update_order], self.objective, self.device, self.ranks, self.log,
+                                cuda_graph=c.cuda_graph)
         self.hooks = [*build_hooks(c, self.splits, self.spec, self.device), *(hooks or [])]
         self.monitors = {h.name: h for h in self.hooks if isinstance(h, MetricMonitor)}
         self.health = next(h for h in self.hooks if isinstance(h, HealthMonitor))
@@ -82,7 +85,6 @@ class Trainer:
     def progress(self) -> Progress:
         return self.state.progress
 
-    # ----- checkpoints -------------------------------------------------------------------------
     def write_checkpoint(self, path: Path) -> Path:
         """Write the full state to path; a diverged state is refused, never saved as a good one."""
         if not self.state.is_finite():
@@ -128,7 +130,6 @@ class Trainer:
         restore_best(self.state, meta["config"], self.config, self.rundir, self.log)
         self._ended = self.plateau() is not None  # resumed with a patience already run out of: nothing to train
 
-    # ----- the run -----------------------------------------------------------------------------
     def run(self, resume: bool = False, on_iteration: Callable[[Trainer], None] | None = None) -> Progress:
         """Train until the configured length or a stop signal; return the final Progress.
 
@@ -230,7 +231,7 @@ class Trainer:
             while p.batch + c.d_steps <= self.batches.per_epoch and not self.finished():
                 lr = learning_rate(p.step, c.lr, c.lr_decay, c.lr_min)
                 mu = momentum(p.epoch + 1, c.momentum_start, c.momentum_end, c.momentum_saturate)
-                s.stats += self.step(s, self.batches, c, lr, mu)
+                s.stats += self.step(s, self.batches, self.objective, lr, mu)
                 s.stats_n += 1
                 p.step += 1
                 bar.update(1)

@@ -14,7 +14,6 @@ from typing import Any
 import torch
 
 from gankit import checkpoint
-from gankit.config import TrainConfig
 from gankit.distributed import Ranks
 from gankit.errors import CheckpointError
 from gankit.families import family_of, renamed
@@ -45,25 +44,28 @@ class TrainState:
     """G and D (a VAE's decoder and encoder) with their optimisers, the noise/dropout and data-order
     generators, the epoch's sums."""
 
-    def __init__(self, config: TrainConfig, spec: ModelSpec, pixel_mean: torch.Tensor | None,
-                 device: torch.device, ranks: Ranks | None = None) -> None:
+    def __init__(self, model: Any, optim: Any, objective: Any, run: Any, spec: ModelSpec,
+                 pixel_mean: torch.Tensor | None, device: torch.device, ranks: Ranks | None = None) -> None:
+        """model, optim, objective, run: the configuration's sections (TrainConfig.section), each handed on to the
+        parts that read it: the nets, the optimisers, the loss, the seeds and precision."""
         self.ranks = ranks or Ranks()  # torchrun's processes; every rank holds this same state
-        self.seed = config.seed
-        self.family = family_of(config.model)  # what the two nets are called, what a step reports
-        self.G, self.D = build_models(config.model, spec, pixel_mean, config.seed)
-        # what a GAN step minimises (unused by the elbo step), from the objective section alone
-        self.loss = GanLoss(config.section("objective"), spec.image_shape)
-        if config.g_init_from:
-            load_stage1_into(self.G, config.g_init_from)
+        self.seed = run.seed
+        self.family = family_of(model.model)  # what the two nets are called, what a step reports
+        self.G, self.D = build_models(model.model, spec, pixel_mean, run.seed)
+        self.loss = GanLoss(objective, spec.image_shape)  # what a GAN step minimises (unused by the elbo step)
+        if model.g_init_from:
+            load_stage1_into(self.G, model.g_init_from)
         place(self.G, device).train()
         place(self.D, device).train()
-        betas = (config.adam_beta1, config.adam_beta2)
-        self.opt_g = make_optimizer(config.optimizer, dict(self.G.named_parameters()), betas)
-        self.opt_d = make_optimizer(config.optimizer, dict(self.D.named_parameters()), betas)
+        betas = (optim.adam_beta1, optim.adam_beta2)
+        self.opt_g = make_optimizer(optim.optimizer, dict(self.G.named_parameters()), betas)
+        self.opt_d = make_optimizer(optim.optimizer, dict(self.D.named_parameters()), betas)
+        self.max_norm = optim.max_norm  # pylearn2's max_col_norm, applied after each update (None: none)
+        self.z_dim, self.noise, self.precision = spec.z_dim, model.noise, run.precision
         # Noise and dropout draw from rng; the epoch permutations from data_rng (on the CPU, so the
         # order of examples does not depend on the device).
-        self.rng = torch.Generator(device).manual_seed(config.seed + 1)
-        self.data_rng = torch.Generator().manual_seed(config.seed + 2)
+        self.rng = torch.Generator(device).manual_seed(run.seed + 1)
+        self.data_rng = torch.Generator().manual_seed(run.seed + 2)
         self.stat_names = tuple(self.family.stats)  # summed per iteration, averaged per epoch
         self.stats = torch.zeros(len(self.stat_names), device=device, dtype=torch.float64)
         self.stats_n = 0
@@ -71,7 +73,7 @@ class TrainState:
         self.best_monitor: float | None = None  # the best value so far of the monitor named by best_by
         self.best_epoch: int | None = None  # and the epoch it was measured after
         # a few fixed noise vectors (their own stream, so training draws nothing less) to see that G still draws
-        self.probe_z = sample_noise(4, spec.z_dim, config.noise, torch.Generator().manual_seed(0)).to(device)
+        self.probe_z = sample_noise(4, spec.z_dim, model.noise, torch.Generator().manual_seed(0)).to(device)
         self.probe_y = torch.arange(4, device=device) % spec.n_classes if spec.n_classes else None
 
     def local_rng(self, draw: int = 0) -> torch.Generator:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import torch
 
-from gankit.config import TrainConfig
+from gankit.config import SECTION_TYPES
 from gankit.nets import generate, max_norm_, sample_noise
 from gankit.nets.vae import elbo_terms
 from gankit.objectives import d_loss
@@ -29,6 +29,7 @@ from gankit.training.state import TrainState
 from gankit.training.stats import StepStats
 
 Rate = float | torch.Tensor  # lr or momentum
+Objective = SECTION_TYPES["objective"]  # a step reads the configuration's objective section, and nothing else
 
 
 def _stats(s: TrainState, loss_d: torch.Tensor, loss_g: torch.Tensor, real_logits: torch.Tensor,
@@ -41,18 +42,18 @@ def _stats(s: TrainState, loss_d: torch.Tensor, loss_g: torch.Tensor, real_logit
     return out.tensor()
 
 
-def noise(s: TrainState, c: TrainConfig, device: torch.device) -> torch.Tensor:
+def noise(s: TrainState, c: Objective, device: torch.device) -> torch.Tensor:
     """This rank's slice of the global batch's noise (all of it in a single process)."""
-    return s.ranks.shard(sample_noise(c.batch_size, c.z_dim, c.noise, s.rng, device))
+    return s.ranks.shard(sample_noise(c.batch_size, s.z_dim, s.noise, s.rng, device))
 
 
-def simultaneous_step(s: TrainState, batches: PermutationBatches, c: TrainConfig, lr: Rate,
+def simultaneous_step(s: TrainState, batches: PermutationBatches, c: Objective, lr: Rate,
                       mu: Rate) -> torch.Tensor:
     device = batches.device
     real, y = batches.next(s.progress, s.data_rng)  # a conditional G draws the classes of the real batch
     z = noise(s, c, device)
     drop = s.local_rng()
-    with autocast(device, c.precision):
+    with autocast(device, s.precision):
         fake = generate(s.G, z, y)
         loss_d, real_logits, fake_logits = s.loss.d_loss(s.D, real, fake, y, drop, s.progress.step)
         loss_g = s.loss.g_loss(fake_logits, real_logits)
@@ -61,28 +62,28 @@ def simultaneous_step(s: TrainState, batches: PermutationBatches, c: TrainConfig
     grads = s.ranks.average((*grads_d, *grads_g))  # one all-reduce for both nets under torchrun
     s.opt_d.step(grads[: len(grads_d)], lr, mu)
     s.opt_g.step(grads[len(grads_d):], lr, mu)
-    if c.max_norm:
-        max_norm_([s.G, s.D], c.max_norm)
+    if s.max_norm:
+        max_norm_([s.G, s.D], s.max_norm)
     return _stats(s, loss_d, loss_g, real_logits, fake_logits)
 
 
-def sequential_step(s: TrainState, batches: PermutationBatches, c: TrainConfig, lr: Rate,
+def sequential_step(s: TrainState, batches: PermutationBatches, c: Objective, lr: Rate,
                     mu: Rate) -> torch.Tensor:
     device = batches.device
     for i in range(c.d_steps):
         real, y = batches.next(s.progress, s.data_rng)
         z = noise(s, c, device)
         drop = s.local_rng(i)
-        with autocast(device, c.precision):
+        with autocast(device, s.precision):
             with torch.no_grad():
                 fake = generate(s.G, z, y)
             loss_d, real_logits, fake_logits = s.loss.d_loss(s.D, real, fake, y, drop, s.progress.step)
         s.opt_d.step(s.ranks.average(torch.autograd.grad(loss_d, s.opt_d.params)), lr, mu)
-        if c.max_norm:
-            max_norm_([s.D], c.max_norm)
+        if s.max_norm:
+            max_norm_([s.D], s.max_norm)
     z = noise(s, c, device)
     drop = s.local_rng(c.d_steps)
-    with autocast(device, c.precision):  # G's update draws the classes of the last real batch
+    with autocast(device, s.precision):  # G's update draws the classes of the last real batch
         if c.unrolled_steps:  # the unrolled D steps stay on each rank's own batches
             g_fake_logits = unrolled_logits(s, batches, c, generate(s.G, z, y), lr, y)
         else:
@@ -91,12 +92,12 @@ def sequential_step(s: TrainState, batches: PermutationBatches, c: TrainConfig, 
         g_real_logits = s.loss.logits(s.D, real, drop, y) if s.loss.g_needs_real else None
         loss_g = s.loss.g_loss(g_fake_logits, g_real_logits)
     s.opt_g.step(s.ranks.average(torch.autograd.grad(loss_g, s.opt_g.params)), lr, mu)
-    if c.max_norm:
-        max_norm_([s.G], c.max_norm)
+    if s.max_norm:
+        max_norm_([s.G], s.max_norm)
     return _stats(s, loss_d, loss_g, real_logits, fake_logits)
 
 
-def unrolled_logits(s: TrainState, batches: PermutationBatches, c: TrainConfig, fake: torch.Tensor,
+def unrolled_logits(s: TrainState, batches: PermutationBatches, c: Objective, fake: torch.Tensor,
                     lr: Rate, fake_y: torch.Tensor | None = None) -> torch.Tensor:
     """D's logits on fake after unrolled_steps SGD steps of D from its current weights, keeping the
     graph so that G's gradient sees how D would respond (Metz et al., 2016)."""
@@ -107,18 +108,18 @@ def unrolled_logits(s: TrainState, batches: PermutationBatches, c: TrainConfig, 
 
     for _ in range(c.unrolled_steps):
         real, y = batches.random(c.batch_size, s.rng)
-        z = sample_noise(c.batch_size, c.z_dim, c.noise, s.rng, batches.device)
+        z = sample_noise(c.batch_size, s.z_dim, s.noise, s.rng, batches.device)
         loss = d_loss(d(real, y), d(generate(s.G, z, y), y), c.d_loss_scale, c.d_objective)
         grads = torch.autograd.grad(loss, list(params.values()), create_graph=True)
         params = {name: p - lr * g for (name, p), g in zip(params.items(), grads)}
     return d(fake, fake_y)
 
 
-def elbo_step(s: TrainState, batches: PermutationBatches, c: TrainConfig, lr: Rate, mu: Rate) -> torch.Tensor:
+def elbo_step(s: TrainState, batches: PermutationBatches, c: Objective, lr: Rate, mu: Rate) -> torch.Tensor:
     x, _ = batches.next(s.progress, s.data_rng)
     gen = s.local_rng()
     x = s.G.observe(x, gen)
-    with autocast(batches.device, c.precision):
+    with autocast(batches.device, s.precision):
         log_px, kl = elbo_terms(s.D, s.G, x, gen)
         loss = (kl - log_px).mean()
     grads = s.ranks.average(torch.autograd.grad(loss, s.opt_d.params + s.opt_g.params))
@@ -131,5 +132,5 @@ def elbo_step(s: TrainState, batches: PermutationBatches, c: TrainConfig, lr: Ra
     return out.tensor()
 
 
-Step = Callable[[TrainState, PermutationBatches, TrainConfig, Rate, Rate], torch.Tensor]
+Step = Callable[[TrainState, PermutationBatches, Objective, Rate, Rate], torch.Tensor]
 STEPS: dict[str, Step] = {"simultaneous": simultaneous_step, "sequential": sequential_step, "elbo": elbo_step}

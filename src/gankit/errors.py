@@ -39,3 +39,11 @@ def shown(value: object, limit: int = 60) -> str:
     short.maxstring = short.maxother = limit
     text = short.repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def did_you_mean(word: object, options: object) -> str:
+    """' (did you mean 'x'?)' when one of options is close to word (a typo), else ''."""
+    import difflib
+
+    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -31,7 +31,7 @@ GAN = Family(
     {"d_loss": ("D loss", 4), "g_loss": ("G loss", 4), "d_real": ("D(x)", 3), "d_fake": ("D(G(z))", 3)},
     ("simultaneous", "sequential"),
     {"d_steps": 1, "unrolled_steps": 0, "g_objective": "non-saturating", "d_objective": "cross-entropy",
-     "d_loss_scale": 0.5, "regularizers": None, "augment": "none"},
+     "d_loss_scale": 0.5, "regularizers": None, "augment": "none", "lr_g": None, "lr_d": None},
 )
 VAE = Family(
     "vae", ("decoder", "encoder"), ("decoder", "encoder"), ("G", "D"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import signal
 import sys
 from pathlib import Path
@@ -238,10 +239,21 @@ COMMANDS = {"train": cmd_train, "sample": cmd_sample, "export": cmd_export, "eva
             "presets": cmd_presets}
 
 
+# the arguments that name files or folders (the configuration's own path fields expand in config/files.py)
+PATH_ARGS = {"out", "resume", "config", "source", "samples", "reference", "run_dir", "runs", "folder",
+             "inception_weights", "data_dir"}
+
+
 def main(argv: list[str] | None = None) -> int:
     from gankit.errors import GankitError
 
     args = build_parser().parse_args(argv)
+    for name in PATH_ARGS & set(vars(args)):  # ~ and $VARIABLES in every path a user types
+        value = getattr(args, name)
+        if isinstance(value, str):
+            setattr(args, name, os.path.expandvars(os.path.expanduser(value)))
+        elif isinstance(value, list):
+            setattr(args, name, [os.path.expandvars(os.path.expanduser(v)) for v in value])
     try:
         return COMMANDS[args.command](args)
     except GankitError as exc:

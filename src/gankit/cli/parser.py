@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import NoReturn
 
 from gankit.cli.flags import add_config_flags, at_least, count, metric_list, positive_int, seed_int
+from gankit.errors import did_you_mean
 from gankit.evaluate import METRICS
 from gankit.presets import PRESETS
 
@@ -15,8 +17,24 @@ EPILOG_TRAIN = """examples:
 """
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with 'did you mean' for a mistyped flag (--modle -> --model)."""
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith("unrecognized arguments: "):
+            typo = message.split()[2]
+            message += did_you_mean(typo, [o for p in _parsers(self) for o in p._option_string_actions])
+        super().error(message)
+
+
+def _parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """The parser and every subcommand's parser under it."""
+    subs = [p for a in parser._actions if isinstance(a, argparse._SubParsersAction) for p in a.choices.values()]
+    return [parser, *(q for p in subs for q in _parsers(p))]
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="gankit", description="Generative Adversarial Nets (Goodfellow et al., 2014), reproduced.",
     )
     from gankit import __version__

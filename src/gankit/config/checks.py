@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
-from gankit.errors import ConfigError, shown
+from gankit.errors import ConfigError, did_you_mean, shown
 
 TrainConfig = Any  # config/fields.py's, which imports this module (its checks are named here)
 MAX_SEED = 2**63 - 3  # torch seeds are 64-bit; the run's streams use seed + 1 and seed + 2
@@ -59,7 +59,9 @@ def monitor_sizes(c: TrainConfig) -> dict[str, int]:
 def validate(c: TrainConfig) -> None:
     for name, allowed in choices().items():
         if getattr(c, name) not in allowed:
-            raise ConfigError(f"{name} = {shown(getattr(c, name))} is not valid; choose one of: {', '.join(allowed)}.")
+            hint = did_you_mean(getattr(c, name), allowed)
+            raise ConfigError(f"{name} = {shown(getattr(c, name))} is not valid{hint}; choose one of: "
+                              f"{', '.join(allowed)}.")
     for f in fields(c):
         value, check, high = getattr(c, f.name), f.metadata["check"], f.metadata["most"]
         if value is not None and check is not None and not check[0](value):

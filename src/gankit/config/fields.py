@@ -65,6 +65,9 @@ class TrainConfig:
     adam_beta1: float = setting(0.5, "optim", "Adam's beta1", check=UNIT)
     adam_beta2: float = setting(0.999, "optim", "Adam's beta2", check=UNIT)
     lr: float = setting(0.1, "optim", "learning rate at step 0", check=POSITIVE)
+    lr_g: float | None = setting(None, "optim", "G's learning rate at step 0, if not --lr (two time-scale updates, "
+                                 "Heusel et al. 2017; it follows --lr's schedule)", check=POSITIVE)
+    lr_d: float | None = setting(None, "optim", "D's learning rate at step 0, if not --lr", check=POSITIVE)
     lr_decay: float = setting(1.000004, "optim", "lr is divided by this after every step",
                               check=(lambda v: math.isfinite(v) and v >= 1.0, "must be >= 1 (lr is divided by it)"))
     lr_min: float = setting(1e-6, "optim", "the floor lr decays to", check=POSITIVE)

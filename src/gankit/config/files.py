@@ -4,6 +4,7 @@ A YAML file may be flat (every existing config.yaml) or grouped by section (opti
 
 from __future__ import annotations
 
+import os
 import typing
 from dataclasses import fields
 from pathlib import Path
@@ -13,9 +14,11 @@ import yaml
 
 from gankit import strict_yaml
 from gankit.config.fields import SECTIONS, TrainConfig
-from gankit.errors import ConfigError, shown
+from gankit.errors import ConfigError, did_you_mean, shown
 from gankit.fileio import atomic_write_bytes
 from gankit.presets import PRESETS
+
+PATH_FIELDS = ("data_dir", "g_init_from")  # the fields that name a file or folder
 
 
 def field_types() -> dict[str, Any]:
@@ -58,6 +61,8 @@ def _coerce(name: str, value: Any) -> Any:
             return float(value)
         if not isinstance(value, (str, int, float)):
             raise ValueError
+        if name in PATH_FIELDS:  # ~ and $VARIABLES, from a flag or a YAML file alike
+            return os.path.expandvars(os.path.expanduser(str(value)))
         return str(value)
     except (TypeError, ValueError):
         raise ConfigError(
@@ -70,9 +75,9 @@ def apply_overrides(config: TrainConfig, overrides: dict[str, Any], source: str)
     known = {f.name for f in fields(TrainConfig)}
     unknown = sorted(set(overrides) - known)
     if unknown:
-        raise ConfigError(
-            f"unknown key(s) {', '.join(unknown)} in {source}; valid keys: {', '.join(sorted(known))}."
-        )
+        hint = did_you_mean(unknown[0], known) if len(unknown) == 1 else ""
+        raise ConfigError(f"unknown key(s) {', '.join(map(shown, unknown))} in {source}{hint}; valid keys: "
+                          f"{', '.join(sorted(known))}.")
     values = config.to_dict()
     for name, value in overrides.items():
         values[name] = _coerce(name, value)
@@ -82,7 +87,8 @@ def apply_overrides(config: TrainConfig, overrides: dict[str, Any], source: str)
 def from_preset(name: str) -> TrainConfig:
     """The preset's configuration (presets/NAME.yaml over the defaults), which records its name."""
     if name not in PRESETS:
-        raise ConfigError(f"unknown preset {shown(name)}; available: {', '.join(PRESETS)} (gankit presets).")
+        raise ConfigError(f"unknown preset {shown(name)}{did_you_mean(name, PRESETS)}; available: "
+                          f"{', '.join(PRESETS)} (gankit presets).")
     return apply_overrides(TrainConfig(), {**PRESETS[name], "preset": name}, f"preset {name}")
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from gankit.errors import ConfigError, shown
+from gankit.errors import ConfigError, did_you_mean, shown
 
 
 def _load() -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
@@ -29,7 +29,8 @@ PRESETS, DESCRIPTIONS = _load()  # name -> fields over the defaults; name -> its
 def preset_text(name: str) -> str:
     """The preset's YAML file as shipped (comments and description included)."""
     if name not in PRESETS:
-        raise ConfigError(f"unknown preset {shown(name)}; available: {', '.join(PRESETS)}.")
+        raise ConfigError(f"unknown preset {shown(name)}{did_you_mean(name, PRESETS)}; available: "
+                          f"{', '.join(PRESETS)}.")
     return resources.files(__package__).joinpath(f"{name}.yaml").read_text(encoding="utf-8").rstrip("\n")
 
 

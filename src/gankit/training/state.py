@@ -61,6 +61,9 @@ class TrainState:
         self.opt_g = make_optimizer(optim.optimizer, dict(self.G.named_parameters()), betas)
         self.opt_d = make_optimizer(optim.optimizer, dict(self.D.named_parameters()), betas)
         self.max_norm = optim.max_norm  # pylearn2's max_col_norm, applied after each update (None: none)
+        # two time-scale rates (--lr-g, --lr-d): each net's rate is the schedule's times its ratio to --lr
+        self.g_scale = 1.0 if optim.lr_g is None else optim.lr_g / optim.lr
+        self.d_scale = 1.0 if optim.lr_d is None else optim.lr_d / optim.lr
         self.z_dim, self.noise, self.precision = spec.z_dim, model.noise, run.precision
         # Noise and dropout draw from rng; the epoch permutations from data_rng (on the CPU, so the
         # order of examples does not depend on the device).
@@ -75,6 +78,13 @@ class TrainState:
         # a few fixed noise vectors (their own stream, so training draws nothing less) to see that G still draws
         self.probe_z = sample_noise(4, spec.z_dim, model.noise, torch.Generator().manual_seed(0)).to(device)
         self.probe_y = torch.arange(4, device=device) % spec.n_classes if spec.n_classes else None
+
+    def lr_g(self, lr: Any) -> Any:
+        """G's rate at this step (the schedule's lr, a number or a 0-dim tensor, unchanged without --lr-g)."""
+        return lr if self.g_scale == 1.0 else lr * self.g_scale
+
+    def lr_d(self, lr: Any) -> Any:
+        return lr if self.d_scale == 1.0 else lr * self.d_scale
 
     def local_rng(self, draw: int = 0) -> torch.Generator:
         """Where a step's per-example draws come from: rng in a single process, under torchrun the rank's own

@@ -60,8 +60,8 @@ def simultaneous_step(s: TrainState, batches: PermutationBatches, c: Objective, 
     grads_d = torch.autograd.grad(loss_d, s.opt_d.params, retain_graph=True)
     grads_g = torch.autograd.grad(loss_g, s.opt_g.params)
     grads = s.ranks.average((*grads_d, *grads_g))  # one all-reduce for both nets under torchrun
-    s.opt_d.step(grads[: len(grads_d)], lr, mu)
-    s.opt_g.step(grads[len(grads_d):], lr, mu)
+    s.opt_d.step(grads[: len(grads_d)], s.lr_d(lr), mu)
+    s.opt_g.step(grads[len(grads_d):], s.lr_g(lr), mu)
     if s.max_norm:
         max_norm_([s.G, s.D], s.max_norm)
     return _stats(s, loss_d, loss_g, real_logits, fake_logits)
@@ -78,20 +78,20 @@ def sequential_step(s: TrainState, batches: PermutationBatches, c: Objective, lr
             with torch.no_grad():
                 fake = generate(s.G, z, y)
             loss_d, real_logits, fake_logits = s.loss.d_loss(s.D, real, fake, y, drop, s.progress.step)
-        s.opt_d.step(s.ranks.average(torch.autograd.grad(loss_d, s.opt_d.params)), lr, mu)
+        s.opt_d.step(s.ranks.average(torch.autograd.grad(loss_d, s.opt_d.params)), s.lr_d(lr), mu)
         if s.max_norm:
             max_norm_([s.D], s.max_norm)
     z = noise(s, c, device)
     drop = s.local_rng(c.d_steps)
     with autocast(device, s.precision):  # G's update draws the classes of the last real batch
         if c.unrolled_steps:  # the unrolled D steps stay on each rank's own batches
-            g_fake_logits = unrolled_logits(s, batches, c, generate(s.G, z, y), lr, y)
+            g_fake_logits = unrolled_logits(s, batches, c, generate(s.G, z, y), s.lr_d(lr), y)
         else:
             g_fake_logits = s.loss.logits(s.D, generate(s.G, z, y), drop, y)
         # a relativistic G compares with D on the last real batch, seen again by the D G now faces
         g_real_logits = s.loss.logits(s.D, real, drop, y) if s.loss.g_needs_real else None
         loss_g = s.loss.g_loss(g_fake_logits, g_real_logits)
-    s.opt_g.step(s.ranks.average(torch.autograd.grad(loss_g, s.opt_g.params)), lr, mu)
+    s.opt_g.step(s.ranks.average(torch.autograd.grad(loss_g, s.opt_g.params)), s.lr_g(lr), mu)
     if s.max_norm:
         max_norm_([s.G], s.max_norm)
     return _stats(s, loss_d, loss_g, real_logits, fake_logits)

@@ -31,7 +31,7 @@ from gankit.health import dead_relu_fraction, diversity_ratio  # noqa: E402
 from gankit.metrics.classifier import class_stats, load_classifier  # noqa: E402
 from gankit.metrics.parzen import SIGMA_GRID, parzen_evaluate  # noqa: E402
 from gankit.nets import sample_noise  # noqa: E402
-from gankit.resume import resume_config  # noqa: E402
+from gankit.recipe import resume_config  # noqa: E402
 from gankit.training import Trainer  # noqa: E402
 from plain_gan import train_plain  # noqa: E402
 

@@ -3,6 +3,7 @@ Recipe(...).resolve(), and ensure (start, continue or keep a run)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -129,19 +130,13 @@ def test_sections_group_the_fields_and_a_yaml_file_may_use_them(tmp_path):
     config = from_preset("dcgan-mnist")
     optim = config.section("optim")
     assert (optim.optimizer, optim.lr) == ("adam", 2e-4) and not hasattr(optim, "dataset")
-    with pytest.raises(dataclasses_frozen()):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         optim.lr = 1.0
     assert sum(len(fields(config.section(s))) for s in SECTIONS) == len(fields(TrainConfig))
     (tmp_path / "grouped.yaml").write_text("preset: dcgan-mnist\noptim:\n  lr: 0.001\nmodel:\n  width: 16\n"
                                            "monitor: kid:100\n")
     grouped = load_yaml(tmp_path / "grouped.yaml")
     assert (grouped.lr, grouped.width, grouped.model, grouped.monitor) == (0.001, 16, "dcgan", "kid:100")
-
-
-def dataclasses_frozen():
-    import dataclasses
-
-    return dataclasses.FrozenInstanceError
 
 
 def test_outputs_are_stored_so_a_resume_keeps_writing_the_report(fixture_dir, tmp_path):

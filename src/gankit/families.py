@@ -50,10 +50,12 @@ def family_of(model: str) -> Family:
 def renamed(tensors: dict[str, Any], family: Family) -> dict[str, Any]:
     """A checkpoint's tensors under the family's names, whichever names the file used."""
     moves = family.prefixes()
-    if not moves or not any(k.split(".", 1)[0] in moves for k in tensors):
-        return tensors
-    return {(moves[k.split(".", 1)[0]] + "." + k.split(".", 1)[1]) if k.split(".", 1)[0] in moves else k: v
-            for k, v in tensors.items()}
+
+    def name(key: str) -> str:
+        head, dot, rest = key.partition(".")
+        return moves.get(head, head) + dot + rest
+
+    return {name(k): v for k, v in tensors.items()} if moves else tensors
 
 
 def describe(family: Family, values: dict[str, float] | list[float]) -> str:

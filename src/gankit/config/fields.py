@@ -145,7 +145,6 @@ FIELD_HELP: dict[str, str] = _meta("help")
 RESUMABLE_FIELDS = tuple(name for name, yes in _meta("resumable").items() if yes)
 RUN_LENGTH = frozenset(name for name, yes in _meta("trains").items() if not yes)  # they do not change what trains
 LIMITS = {name: most for name, most in _meta("most").items() if most is not None}
-CHECKS: dict[str, Check] = {name: check for name, check in _meta("check").items() if check is not None}
 SECTION_TYPES = {
     section: dataclasses.make_dataclass(
         f"{section.title()}Section",

@@ -16,7 +16,7 @@ from gankit import strict_yaml
 from gankit.config.fields import SECTIONS, TrainConfig
 from gankit.errors import ConfigError, did_you_mean, shown
 from gankit.fileio import atomic_write_bytes
-from gankit.presets import PRESETS
+from gankit.presets import PRESETS, check_preset
 
 PATH_FIELDS = ("data_dir", "g_init_from")  # the fields that name a file or folder
 
@@ -86,9 +86,7 @@ def apply_overrides(config: TrainConfig, overrides: dict[str, Any], source: str)
 
 def from_preset(name: str) -> TrainConfig:
     """The preset's configuration (presets/NAME.yaml over the defaults), which records its name."""
-    if name not in PRESETS:
-        raise ConfigError(f"unknown preset {shown(name)}{did_you_mean(name, PRESETS)}; available: "
-                          f"{', '.join(PRESETS)} (gankit presets).")
+    check_preset(name)
     return apply_overrides(TrainConfig(), {**PRESETS[name], "preset": name}, f"preset {name}")
 
 

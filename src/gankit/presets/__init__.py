@@ -26,11 +26,16 @@ def _load() -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
 PRESETS, DESCRIPTIONS = _load()  # name -> fields over the defaults; name -> its one-line description
 
 
-def preset_text(name: str) -> str:
-    """The preset's YAML file as shipped (comments and description included)."""
+def check_preset(name: str) -> None:
+    """ConfigError, with a 'did you mean', unless name is a shipped preset."""
     if name not in PRESETS:
         raise ConfigError(f"unknown preset {shown(name)}{did_you_mean(name, PRESETS)}; available: "
-                          f"{', '.join(PRESETS)}.")
+                          f"{', '.join(PRESETS)} (gankit presets).")
+
+
+def preset_text(name: str) -> str:
+    """The preset's YAML file as shipped (comments and description included)."""
+    check_preset(name)
     return resources.files(__package__).joinpath(f"{name}.yaml").read_text(encoding="utf-8").rstrip("\n")
 
 

@@ -21,12 +21,12 @@ from gankit.regularizers import Seen, parse
 class GanLoss:
     def __init__(self, objective: Any, image_shape: tuple[int, int, int]) -> None:
         """objective: the configuration's objective section (TrainConfig.section("objective"))."""
-        config = objective
-        self.d_objective, self.g_objective, self.scale = config.d_objective, config.g_objective, config.d_loss_scale
-        self.regularizers = parse(config.regularizers)
-        self.augment = AUGMENTS[config.augment]
+        self.d_objective, self.g_objective = objective.d_objective, objective.g_objective
+        self.scale = objective.d_loss_scale
+        self.regularizers = parse(objective.regularizers)
+        self.augment = AUGMENTS[objective.augment]
         self.image_shape = image_shape
-        self.g_needs_real = g_needs_real(config.g_objective)  # G's step then shows D a real batch too
+        self.g_needs_real = g_needs_real(objective.g_objective)  # G's step then shows D a real batch too
 
     @property
     def lazy(self) -> bool:

@@ -94,6 +94,7 @@ def test_lazy_r1_over_n_steps_equals_eager_r1_in_expectation():
         totals["eager"] += value(eager(seen))
         totals["lazy"] += value(lazy(seen)) if lazy.active(step) else 0.0
     assert totals["eager"] / steps == pytest.approx(0.5 * closed, rel=0.03)
+    # over seeds 0-11 the largest relative errors were 1.0% (eager) and 2.4% (lazy): the bounds leave 3x and 5x
     assert totals["lazy"] / steps == pytest.approx(0.5 * closed, rel=0.12)  # 400 draws, not 3,200
     assert not lazy.active(1) and lazy.active(16) and eager.active(1)
 
